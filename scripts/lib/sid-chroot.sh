@@ -34,8 +34,10 @@ sid_init() {
 	SID_CACHE=${SID_CACHE%/}
 	SID_ROOT=$SID_CACHE/sid
 	SID_STAMP=$SID_CACHE/sid.stamp
+	# shellcheck disable=SC2034 # used by the sourcing scripts
 	SID_CARGO_HOME=$SID_CACHE/cargo-home
 	# The shared cargo home, as seen from inside the chroot.
+	# shellcheck disable=SC2034
 	SID_CARGO_HOME_IN=/var/cache/hurd-sandbox-cargo
 	[ "$(id -u)" = 0 ] || sid_die "must run as root (debootstrap, chroot and mount need it)"
 	mkdir -p "$SID_CACHE"

@@ -124,7 +124,11 @@ pub fn verdict(policy: &NetworkPolicy, family: u32, kind: SocketType, op: Operat
                     NetworkPolicy::Allow(rules) => rules.iter().any(|r| r.matches(ip, addr.port())),
                     NetworkPolicy::Loopback | NetworkPolicy::Host => false,
                 };
-                if allowed { Verdict::Allow } else { Verdict::Deny(Denial::Destination { addr: ip, port: addr.port() }) }
+                if allowed {
+                    Verdict::Allow
+                } else {
+                    Verdict::Deny(Denial::Destination { addr: ip, port: addr.port() })
+                }
             }
         }
     }
@@ -199,7 +203,10 @@ mod tests {
         let p = allow_list();
         assert_eq!(stream(&p, INET, Operation::Connect, "192.0.2.200:443"), Verdict::Allow);
         assert_eq!(stream(&p, INET, Operation::Connect, "192.0.2.200:8080"), Verdict::Allow);
-        assert!(matches!(stream(&p, INET, Operation::Connect, "192.0.2.200:80"), Verdict::Deny(Denial::Destination { .. })));
+        assert!(matches!(
+            stream(&p, INET, Operation::Connect, "192.0.2.200:80"),
+            Verdict::Deny(Denial::Destination { .. })
+        ));
         assert!(matches!(stream(&p, INET, Operation::Connect, "192.0.3.1:443"), Verdict::Deny(_)));
         assert_eq!(stream(&p, INET6, Operation::Send, "[2001:db8:1::9]:22"), Verdict::Allow, "no ports: all");
         assert!(matches!(stream(&p, INET6, Operation::Send, "[2001:db9::9]:22"), Verdict::Deny(_)));
@@ -224,7 +231,11 @@ mod tests {
         assert_eq!(creation(&lo, INET6, SocketType::Datagram), Verdict::Allow);
         assert_eq!(creation(&lo, INET, SocketType::Raw), Verdict::Deny(Denial::Type(SocketType::Raw)));
         assert_eq!(creation(&lo, INET, SocketType::from_raw(5)), Verdict::Deny(Denial::Type(SocketType::SeqPacket)));
-        assert_eq!(creation(&lo, 1, SocketType::Stream), Verdict::Deny(Denial::Domain(1)), "local sockets are pflocal's");
+        assert_eq!(
+            creation(&lo, 1, SocketType::Stream),
+            Verdict::Deny(Denial::Domain(1)),
+            "local sockets are pflocal's"
+        );
         assert_eq!(
             stream(&lo, INET, Operation::Connect, "[::1]:80"),
             Verdict::Deny(Denial::WrongFamily { domain: "inet", addr: "::1".parse().unwrap() })

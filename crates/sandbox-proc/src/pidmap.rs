@@ -62,18 +62,22 @@ impl PidMap {
         if let Some(&virt) = self.by_real.get(&real) {
             return Err(PidMapError::AlreadyMapped { real, virt });
         }
-        let size = self.limit - self.first;
         let mut candidate = self.cursor;
-        for _ in 0..size {
-            if !self.slots.contains_key(&candidate) {
-                self.slots.insert(candidate, Slot { real: Some(real), holds: 0 });
+        for _ in self.first..self.limit {
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.slots.entry(candidate) {
+                slot.insert(Slot { real: Some(real), holds: 0 });
                 self.by_real.insert(real, candidate);
-                self.cursor = if candidate + 1 == self.limit { self.first } else { candidate + 1 };
+                self.cursor = self.after(candidate);
                 return Ok(candidate);
             }
-            candidate = if candidate + 1 == self.limit { self.first } else { candidate + 1 };
+            candidate = self.after(candidate);
         }
         Err(PidMapError::Full { first: self.first, limit: self.limit })
+    }
+
+    /// The PID after `virt`, going round the range.
+    fn after(&self, virt: u32) -> u32 {
+        if virt + 1 == self.limit { self.first } else { virt + 1 }
     }
 
     /// The process with real PID `real` is gone (reaped). Its virtual PID

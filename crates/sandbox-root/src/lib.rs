@@ -1,1 +1,9 @@
+//! sandbox-root: one translator that is a build's whole environment.
+//!
+//! `settrans -a NODE sandbox-root SPEC` reads the spec, validates it into a
+//! plan before anything starts, and serves the plan's tree on NODE.
+//! `sandbox-root --check SPEC` shows what it would serve.
+
 #![deny(unsafe_code)]
+
+pub mod check;

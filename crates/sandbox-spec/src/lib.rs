@@ -21,7 +21,7 @@ pub use plan::{
     Access, AllowRule, Device, Entry, EntryKind, Exec, NetworkPolicy, Plan, Provider, Server, Servers, SocketDomain,
     User,
 };
-pub use tree::{DirentType, InsertError, LookupError, NodeId, Resolution, Tree, ROOT};
+pub use tree::{DirentType, InsertError, LookupError, NodeId, ROOT, Resolution, Tree};
 pub use validate::DEFAULT_HOME;
 
 /// The version of the spec format this crate reads.

@@ -44,11 +44,7 @@ impl IpRange {
         let range = IpRange { addr, len };
         let network = range.network();
         if network != addr {
-            return Err(NetError::HostBits {
-                text: text.to_owned(),
-                len,
-                suggestion: format!("{network}/{len}"),
-            });
+            return Err(NetError::HostBits { text: text.to_owned(), len, suggestion: format!("{network}/{len}") });
         }
         Ok(range)
     }
@@ -149,11 +145,7 @@ impl PortRange {
 
 impl fmt::Display for PortRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.first == self.last {
-            write!(f, "{}", self.first)
-        } else {
-            write!(f, "{}-{}", self.first, self.last)
-        }
+        if self.first == self.last { write!(f, "{}", self.first) } else { write!(f, "{}-{}", self.first, self.last) }
     }
 }
 

@@ -92,11 +92,7 @@ impl AbsPath {
     /// `self/name` for a single component `name`.
     pub fn join(&self, name: &str) -> AbsPath {
         debug_assert!(!name.is_empty() && !name.contains('/'));
-        if self.is_root() {
-            AbsPath(format!("/{name}"))
-        } else {
-            AbsPath(format!("{}/{name}", self.0))
-        }
+        if self.is_root() { AbsPath(format!("/{name}")) } else { AbsPath(format!("{}/{name}", self.0)) }
     }
 }
 

@@ -57,16 +57,38 @@ pub enum InsertError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution<'t> {
     /// A virtual directory; list it with [`Tree::list`].
-    Directory { node: NodeId, path: &'t AbsPath },
+    Directory {
+        node: NodeId,
+        path: &'t AbsPath,
+    },
     /// A host file or directory: look `rest` up on the host side, starting
     /// at `host`.
-    Firmlink { path: &'t AbsPath, host: &'t AbsPath, access: Access, rest: String },
-    Device { path: &'t AbsPath, device: Device },
-    File { path: &'t AbsPath, content: &'t str },
+    Firmlink {
+        path: &'t AbsPath,
+        host: &'t AbsPath,
+        access: Access,
+        rest: String,
+    },
+    Device {
+        path: &'t AbsPath,
+        device: Device,
+    },
+    File {
+        path: &'t AbsPath,
+        content: &'t str,
+    },
     /// A link: the client goes on with `target` followed by `rest`.
-    Symlink { path: &'t AbsPath, target: &'t str, rest: String },
+    Symlink {
+        path: &'t AbsPath,
+        target: &'t str,
+        rest: String,
+    },
     /// A server node: `rest`, if any, is for that server.
-    Server { path: &'t AbsPath, server: Server, rest: String },
+    Server {
+        path: &'t AbsPath,
+        server: Server,
+        rest: String,
+    },
 }
 
 /// Why a lookup failed (ENOENT, ENOTDIR).
@@ -314,7 +336,10 @@ impl Tree {
             NodeKind::Leaf(e) => e,
         };
         match &entry.kind {
-            EntryKind::Firmlink { host, access } => format!("firmlink to {host} ({access})"),
+            EntryKind::Firmlink { host, access } if *host == self.nodes[id].path => {
+                format!("firmlink ({access}) to the same path on the host")
+            }
+            EntryKind::Firmlink { host, access } => format!("firmlink ({access}) to {host}"),
             EntryKind::Device(d) => format!("device {}: {}", d.name(), d.behaviour()),
             EntryKind::File { content } => {
                 let generated = if entry.origin == crate::DEFAULT_ORIGIN { ", generated" } else { "" };

@@ -7,8 +7,8 @@ use crate::error::{Problem, ProblemKind, SpecErrors};
 use crate::net::{IpRange, PortRange};
 use crate::path::AbsPath;
 use crate::plan::{
-    Access, AllowRule, Device, Entry, EntryKind, Exec, NetworkPolicy, Plan, Provider, Server, Servers,
-    SocketDomain, User,
+    Access, AllowRule, Device, Entry, EntryKind, Exec, NetworkPolicy, Plan, Provider, Server, Servers, SocketDomain,
+    User,
 };
 use crate::raw;
 use crate::tree::{Resolution, Tree};
@@ -218,7 +218,11 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
         }
     };
     if let Some(p) = proc {
-        v.insert("$.servers.proc", &AbsPath::parse("/servers/proc").expect("valid"), EntryKind::Server(Server::Proc(p)));
+        v.insert(
+            "$.servers.proc",
+            &AbsPath::parse("/servers/proc").expect("valid"),
+            EntryKind::Server(Server::Proc(p)),
+        );
     }
     let procfs = spec.servers.procfs.unwrap_or(false);
     if procfs {
@@ -240,10 +244,7 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     let network = match (policy, spec.network.allow.as_deref()) {
         (raw::Policy::Allow, Some(rules)) if !rules.is_empty() => NetworkPolicy::Allow(allow_rules(&mut v, rules)),
         (raw::Policy::Allow, _) => {
-            v.problem(
-                "$.network.allow",
-                ProblemKind::Inconsistent("policy \"allow\" needs at least one rule".into()),
-            );
+            v.problem("$.network.allow", ProblemKind::Inconsistent("policy \"allow\" needs at least one rule".into()));
             NetworkPolicy::Loopback
         }
         (_, Some(_)) => {
@@ -339,7 +340,14 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     for (name, value) in &spec.exec.env {
         let at = format!("$.exec.env.{name}");
         if name.is_empty() || name.contains('=') || name.contains('\0') {
-            v.problem(&at, ProblemKind::BadName { what: "variable name", name: name.clone(), reason: "must be non-empty, without `=` or NUL" });
+            v.problem(
+                &at,
+                ProblemKind::BadName {
+                    what: "variable name",
+                    name: name.clone(),
+                    reason: "must be non-empty, without `=` or NUL",
+                },
+            );
         }
         if value.contains('\0') {
             v.problem(&at, ProblemKind::BadName { what: "value", name: value.clone(), reason: "has a NUL byte" });
@@ -376,9 +384,9 @@ fn allow_rules(v: &mut Validator, rules: &[raw::AllowRule]) -> Vec<AllowRule> {
         let mut ports = Vec::new();
         for (j, port) in rule.ports.iter().enumerate() {
             let parsed = match port {
-                raw::Port::Number(n) => u16::try_from(*n)
-                    .map_err(|_| crate::NetError::BadPort(n.to_string()))
-                    .and_then(PortRange::single),
+                raw::Port::Number(n) => {
+                    u16::try_from(*n).map_err(|_| crate::NetError::BadPort(n.to_string())).and_then(PortRange::single)
+                }
                 raw::Port::Text(t) => PortRange::parse(t),
             };
             match parsed {

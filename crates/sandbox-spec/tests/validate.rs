@@ -2,7 +2,7 @@
 //! of bad spec is refused with.
 
 use sandbox_spec::{
-    parse, Access, Device, EntryKind, NetworkPolicy, PathError, ProblemKind, Provider, Resolution, SocketDomain,
+    Access, Device, EntryKind, NetworkPolicy, PathError, ProblemKind, Provider, Resolution, SocketDomain, parse,
 };
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
@@ -99,7 +99,8 @@ fn defaults_fill_a_minimal_spec() {
         .tree
         .entries()
         .into_iter()
-        .filter_map(|(p, e)| matches!(e.kind, EntryKind::Device(_)).then(|| p.to_string()))
+        .filter(|(_, e)| matches!(e.kind, EntryKind::Device(_)))
+        .map(|(p, _)| p.to_string())
         .collect();
     assert_eq!(names, ["/dev/fd", "/dev/full", "/dev/null", "/dev/random", "/dev/urandom", "/dev/zero"]);
     assert!(matches!(plan.tree.resolve("/dev/stdout"), Ok(Resolution::Symlink { target: "fd/1", .. })));
@@ -185,9 +186,13 @@ fn a_path_given_twice_names_both_places() {
 
 #[test]
 fn entries_inside_or_above_others_are_refused() {
-    let (at, msg) = refused(&spec(r#""inputs": ["/gnu/store/a"], "paths": [{"host": "/opt/x", "path": "/gnu/store/a/bin"}]"#));
+    let (at, msg) =
+        refused(&spec(r#""inputs": ["/gnu/store/a"], "paths": [{"host": "/opt/x", "path": "/gnu/store/a/bin"}]"#));
     assert_eq!(at, "$.paths[0].path");
-    assert_eq!(msg, "/gnu/store/a/bin lies inside /gnu/store/a (from $.inputs[0]), which is not a directory of the environment");
+    assert_eq!(
+        msg,
+        "/gnu/store/a/bin lies inside /gnu/store/a (from $.inputs[0]), which is not a directory of the environment"
+    );
 
     let (at, msg) = refused(&spec(r#""inputs": ["/gnu/store/a"], "paths": [{"host": "/gnu"}]"#));
     assert_eq!(at, "$.paths[0].host");
@@ -286,7 +291,9 @@ fn network_settings_that_contradict_each_other() {
 
 #[test]
 fn servers_follow_the_spec() {
-    let plan = parse(&spec(r#""servers": {"proc": "host", "procfs": true, "sockets": {"inet": "none", "inet6": "none"}}"#)).unwrap();
+    let plan =
+        parse(&spec(r#""servers": {"proc": "host", "procfs": true, "sockets": {"inet": "none", "inet6": "none"}}"#))
+            .unwrap();
     assert!(!plan.servers.pid_namespace());
     assert!(matches!(
         plan.tree.resolve("/servers/proc"),
@@ -300,10 +307,7 @@ fn servers_follow_the_spec() {
 
     let plan = parse(&spec(r#""servers": {"proc": "none"}"#)).unwrap();
     assert!(plan.tree.resolve("/servers/proc").is_err());
-    assert_eq!(
-        refused(&spec(r#""servers": {"proc": "none", "procfs": true}"#)).0,
-        "$.servers.procfs"
-    );
+    assert_eq!(refused(&spec(r#""servers": {"proc": "none", "procfs": true}"#)).0, "$.servers.procfs");
 }
 
 #[test]
@@ -319,7 +323,10 @@ fn first_pid_needs_a_namespace_and_a_range() {
 #[test]
 fn the_working_directory_must_be_a_directory_inside() {
     let (at, msg) = refused(&spec(r#""exec": {"cwd": "/dev/null"}"#));
-    assert_eq!((at.as_str(), msg.as_str()), ("$.exec.cwd", "the working directory /dev/null is a device, not a directory of the environment"));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        ("$.exec.cwd", "the working directory /dev/null is a device, not a directory of the environment")
+    );
     let (_, msg) = refused(&spec(r#""exec": {"cwd": "/home/u"}"#));
     assert!(msg.contains("is not in the environment"), "{msg}");
     // A virtual directory and a place inside the build directory are fine.
@@ -329,8 +336,13 @@ fn the_working_directory_must_be_a_directory_inside() {
 
 #[test]
 fn names_and_environment_are_checked() {
-    let (at, msg) = refused(r#"{"version": 1, "build": {"host": "/b"}, "user": {"name": "a:b", "uid": 1, "group": "g", "gid": 1}}"#);
-    assert_eq!((at.as_str(), msg.as_str()), ("$.user.name", "user name \"a:b\" may hold only letters, digits, `_`, `.` and `-`"));
+    let (at, msg) = refused(
+        r#"{"version": 1, "build": {"host": "/b"}, "user": {"name": "a:b", "uid": 1, "group": "g", "gid": 1}}"#,
+    );
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        ("$.user.name", "user name \"a:b\" may hold only letters, digits, `_`, `.` and `-`")
+    );
     assert_eq!(refused(&spec(r#""hostname": "-bad""#)).0, "$.hostname");
     assert_eq!(refused(&spec(r#""exec": {"env": {"A=B": "1"}}"#)).0, "$.exec.env.A=B");
     assert_eq!(refused(&spec(r#""exec": {"env": {"A": "x\u0000y"}}"#)).0, "$.exec.env.A");

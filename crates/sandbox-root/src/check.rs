@@ -1,0 +1,111 @@
+//! `--check`: the environment a spec describes, as a person reads it.
+
+use std::fmt::Write as _;
+
+use sandbox_spec::{NetworkPolicy, Plan, Provider, SPEC_VERSION};
+
+/// A summary of the plan followed by its tree.
+pub fn report(spec_name: &str, plan: &Plan) -> String {
+    let mut out = String::new();
+    let mut row = |key: &str, value: String| {
+        let _ = writeln!(out, "{key:<17}{value}");
+    };
+    row("spec", format!("{spec_name}: valid (version {SPEC_VERSION})"));
+    let build_host = plan
+        .tree
+        .resolve(plan.build_dir.as_str())
+        .ok()
+        .and_then(|r| match r {
+            sandbox_spec::Resolution::Firmlink { host, .. } => Some(host.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    row("build directory", format!("{} (host {build_host}, writable)", plan.build_dir));
+    let u = &plan.user;
+    row("build user", format!("{} (uid {}), group {} (gid {}), home {}", u.name, u.uid, u.group, u.gid, u.home));
+    row(
+        "builder starts",
+        format!(
+            "in {} with {} environment variable{}",
+            plan.exec.cwd,
+            plan.exec.env.len(),
+            plural(plan.exec.env.len())
+        ),
+    );
+    let s = &plan.servers;
+    row(
+        "PID namespace",
+        match s.proc {
+            Some(Provider::Private) => format!("private (sandbox-proc), first PID {}", s.first_pid),
+            Some(p) => format!("none: /servers/proc is the {p}'s"),
+            None => "none, and no /servers/proc".to_owned(),
+        },
+    );
+    row("/proc", if s.procfs { "procfs over the environment's proc".to_owned() } else { "none".to_owned() });
+    let sockets: Vec<String> = s.sockets.iter().map(|(d, p)| format!("{} ({}): {p}", d.name(), d.family())).collect();
+    row("sockets", if sockets.is_empty() { "none".to_owned() } else { sockets.join(", ") });
+    row(
+        "network",
+        match &plan.network {
+            NetworkPolicy::Loopback => "loopback only".to_owned(),
+            NetworkPolicy::Host => "the host's, unfiltered".to_owned(),
+            NetworkPolicy::Allow(rules) => {
+                let rules: Vec<String> = rules
+                    .iter()
+                    .map(|r| {
+                        if r.ports.is_empty() {
+                            format!("{} (all ports)", r.range)
+                        } else {
+                            let ports: Vec<String> = r.ports.iter().map(|p| p.to_string()).collect();
+                            format!("{} ports {}", r.range, ports.join(","))
+                        }
+                    })
+                    .collect();
+                format!("loopback and {}", rules.join("; "))
+            }
+        },
+    );
+    row("host name", plan.hostname.clone());
+    out.push('\n');
+    out.push_str(&plan.tree.render());
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_of_a_minimal_spec() {
+        let plan = sandbox_spec::parse(
+            r#"{"version": 1, "build": {"host": "/tmp/b", "path": "/build"},
+                "user": {"name": "u", "uid": 1000, "group": "g", "gid": 100},
+                "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24", "ports": [443, "8000-8080"]}]},
+                "exec": {"env": {"A": "1"}}}"#,
+        )
+        .unwrap();
+        let text = report("s.json", &plan);
+        let head: Vec<&str> = text.lines().take(10).collect();
+        assert_eq!(
+            head,
+            [
+                "spec             s.json: valid (version 1)",
+                "build directory  /build (host /tmp/b, writable)",
+                "build user       u (uid 1000), group g (gid 100), home /homeless-shelter",
+                "builder starts   in /build with 1 environment variable",
+                "PID namespace    private (sandbox-proc), first PID 1",
+                "/proc            none",
+                "sockets          local (1): private, inet (2): filtered, inet6 (26): filtered",
+                "network          loopback and 192.0.2.0/24 ports 443,8000-8080",
+                "host name        localhost",
+                "",
+            ]
+        );
+        assert!(text.contains("\n/ "), "the tree follows");
+        assert!(text.contains("── build "));
+    }
+}

@@ -1,0 +1,133 @@
+//! The sandbox-root program as a user runs it.
+
+use std::process::{Command, Output};
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sandbox-root")).args(args).env_remove("RUST_LOG").output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn check_prints_the_guix_environment() {
+    let spec = format!("{EXAMPLES}/guix-hello.json");
+    let out = run(&["--check", &spec]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(&format!("spec             {spec}: valid (version 1)\n")), "{stdout}");
+    let tree: Vec<&str> = stdout.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+    let names: Vec<String> = tree
+        .iter()
+        .map(|l| l.trim_start_matches(['│', '├', '└', '─', ' ']).split("  ").next().unwrap().to_owned())
+        .collect();
+    let expected = [
+        "/",
+        "bin",
+        "sh",
+        "dev",
+        "fd",
+        "full",
+        "null",
+        "random",
+        "stderr",
+        "stdin",
+        "stdout",
+        "urandom",
+        "zero",
+        "etc",
+        "group",
+        "hostname",
+        "hosts",
+        "passwd",
+        "gnu",
+        "store",
+        "0hs2qyfd1k0zf0z4ny36q8gx5xi6x0dm-hello-2.12.1.tar.gz",
+        "1zqhgsv3sk6vn1rxgb2m9cz7i7i0l8pz-bash-minimal-5.1.16",
+        "5hzjvbrpdhvqa8b1fjjqg8d9qwbkn0pw-glibc-2.39",
+        "9rl6pgw8qlgx8kkpm03a8ln6a6x0mn5f-coreutils-9.1",
+        "bx8w3b2m5bxp3hwq5hzbjkqmhwl5p8wd-gcc-14.2.0",
+        "hj5zx8qbl0pr2gcyc7szm8an5y9dgcla-make-4.4.1",
+        "v9ydvcmw6kmhcn5nnzr0c9zm08jrcdzm-hurd-headers-0.9.git20251029",
+        "zz6b4hnwj2l9i3vl0w2dbmsl1ladq9y4-module-import",
+        "servers",
+        "proc",
+        "socket",
+        "1",
+        "2",
+        "26",
+        "tmp",
+        "guix-build-hello-2.12.1.drv-0",
+    ];
+    assert_eq!(names, expected, "{stdout}");
+    let build = tree.last().unwrap();
+    assert!(build.starts_with("    └── guix-build-hello-2.12.1.drv-0  "), "{build}");
+    assert!(build.ends_with("  firmlink (writable) to the same path on the host"), "{build}");
+    let full = tree.iter().find(|l| l.contains("── full ")).unwrap();
+    assert!(full.ends_with("  device full: reads give zeros, writes fail with ENOSPC"), "{full}");
+}
+
+#[test]
+fn a_bad_spec_is_refused_with_every_problem_named() {
+    let dir = std::env::temp_dir().join(format!("sandbox-root-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("bad.json");
+    std::fs::write(
+        &spec,
+        r#"{"version": 1, "build": {"host": "tmp/b"}, "inputs": ["/gnu/store/x", "/gnu/store/x"],
+            "user": {"name": "u", "uid": 1, "group": "g", "gid": 1}}"#,
+    )
+    .unwrap();
+    let out = run(&["--check", spec.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    assert!(out.stdout.is_empty(), "nothing printed as if valid");
+    let name = spec.display();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "sandbox-root: {name}: $.build.host: \"tmp/b\" is not an absolute path\n\
+             sandbox-root: {name}: $.inputs[1]: /gnu/store/x is given twice (first at $.inputs[0])\n"
+        )
+    );
+}
+
+#[test]
+fn a_missing_spec_file_is_named() {
+    let out = run(&["--check", "/nonexistent/spec.json"]);
+    assert_eq!(out.status.code(), Some(65));
+    assert_eq!(text(&out.stderr), "sandbox-root: /nonexistent/spec.json: No such file or directory (os error 2)\n");
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).starts_with("sandbox-root: missing SPEC"), "{}", text(&out.stderr));
+    let out = run(&["--frobnicate", "x.json"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).contains("--frobnicate"));
+    assert!(text(&out.stderr).contains("Try `sandbox-root --help'"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.starts_with("Usage: sandbox-root [OPTION...] SPEC\n"));
+    assert!(help.contains("  -c, --check"));
+    let out = run(&["-V"]);
+    assert_eq!(text(&out.stdout), format!("sandbox-root (hurd-sandbox) {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[cfg(not(target_os = "hurd"))]
+#[test]
+fn serving_off_the_hurd_says_why_after_validating() {
+    let out = run(&[&format!("{EXAMPLES}/minimal.json")]);
+    assert_eq!(out.status.code(), Some(71));
+    assert!(text(&out.stderr).contains("needs GNU/Hurd"), "{}", text(&out.stderr));
+}
