@@ -1,1 +1,13 @@
+//! firmlink-rs: what `/hurd/firmlink TARGET` does, as a program and as a
+//! library that sandbox-root uses in-process.
+//!
+//! On `fsys_getroot` the target is looked up with the translator's own
+//! credentials, reparented so that `..` from it leads back to where the
+//! link sits, restricted to the client's credentials and handed to the
+//! client in a retry. A target that does not exist reads as a symlink to
+//! it. Beyond the C translator: `--readonly`, and it goes away when told
+//! to even while clients hold ports, and (with `--timeout`) when unused.
+
 #![deny(unsafe_code)]
+
+pub mod options;

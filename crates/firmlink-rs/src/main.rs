@@ -1,0 +1,54 @@
+//! firmlink-rs: arguments → bootstrap port → startup → serve.
+
+#![deny(unsafe_code)]
+
+use firmlink::options::Options;
+use sandbox_cli::{EXIT_OS, Opt, Program};
+
+const PROGRAM: Program = Program {
+    name: "firmlink-rs",
+    version: env!("CARGO_PKG_VERSION"),
+    usage: &["[OPTION...] TARGET"],
+    doc: "A translator for firmlinks: the node it sits on leads to TARGET, and `..` from inside TARGET \
+leads back to where the link sits.",
+    options: &[
+        Opt { short: Some('r'), long: "readonly", arg: None, doc: "hand TARGET out without write access" },
+        Opt {
+            short: Some('w'),
+            long: "writable",
+            arg: None,
+            doc: "hand TARGET out as the client may use it (default)",
+        },
+        Opt { short: Some('t'), long: "timeout", arg: Some("SECONDS"), doc: "go away after SECONDS unused (0: never)" },
+    ],
+    footer: "Example: settrans -a /tmp/link firmlink-rs --readonly /gnu/store\n",
+};
+
+fn main() {
+    sandbox_cli::init_logging();
+    let mut raw = Vec::new();
+    for arg in std::env::args().skip(1) {
+        if let Some(text) = PROGRAM.standard(&long_or_short(&arg)) {
+            print!("{text}");
+            return;
+        }
+        raw.push(arg);
+    }
+    let options = Options::parse(&raw, None).unwrap_or_else(|e| PROGRAM.usage_error(e));
+    log::debug!("options: {:?}", options.to_args());
+    PROGRAM.fail(EXIT_OS, "serving a firmlink needs GNU/Hurd and is not in this version yet");
+}
+
+/// The standard options as lexopt would name them, so that `Program`
+/// handles --help/--usage/--version the same for every program.
+fn long_or_short(arg: &str) -> sandbox_cli::lexopt::Arg<'_> {
+    use sandbox_cli::lexopt::Arg;
+    match arg {
+        "-?" => Arg::Short('?'),
+        "-V" => Arg::Short('V'),
+        _ => match arg.strip_prefix("--") {
+            Some(long) => Arg::Long(long),
+            None => Arg::Value(arg.into()),
+        },
+    }
+}

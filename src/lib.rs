@@ -1,2 +1,0 @@
-#![deny(unsafe_code)]
-pub use sandbox_spec as spec;
