@@ -1,0 +1,104 @@
+//! The Hurd's error numbers, as translators answer them.
+//!
+//! The Hurd numbers errors like BSD, in the subsystem `0x10` of Mach's
+//! error space: each value is `0x4000_0000 | n`. They are written here so
+//! that the translators' pure code (and its tests on Linux) answers with the
+//! Hurd's values; on the Hurd, the same values come from the C library.
+
+use std::fmt;
+
+/// An error a translator answers an RPC with.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+const fn hurd(n: i32) -> Errno {
+    Errno(0x4000_0000 | n)
+}
+
+impl Errno {
+    pub const EPERM: Errno = hurd(1);
+    pub const ENOENT: Errno = hurd(2);
+    pub const EIO: Errno = hurd(5);
+    pub const EBADF: Errno = hurd(9);
+    pub const ENOMEM: Errno = hurd(12);
+    pub const EACCES: Errno = hurd(13);
+    pub const EBUSY: Errno = hurd(16);
+    pub const EEXIST: Errno = hurd(17);
+    pub const EXDEV: Errno = hurd(18);
+    pub const ENOTDIR: Errno = hurd(20);
+    pub const EISDIR: Errno = hurd(21);
+    pub const EINVAL: Errno = hurd(22);
+    pub const ENOSPC: Errno = hurd(28);
+    pub const ESPIPE: Errno = hurd(29);
+    pub const EROFS: Errno = hurd(30);
+    pub const EPROTONOSUPPORT: Errno = hurd(43);
+    pub const EOPNOTSUPP: Errno = hurd(45);
+    pub const EAFNOSUPPORT: Errno = hurd(47);
+    pub const ELOOP: Errno = hurd(62);
+    pub const ENAMETOOLONG: Errno = hurd(63);
+    pub const ENOTEMPTY: Errno = hurd(66);
+    pub const ENOSYS: Errno = hurd(78);
+
+    /// MIG's answer to a message ID no demuxer knows.
+    pub const MIG_BAD_ID: Errno = Errno(-303);
+
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Errno::EPERM => "EPERM",
+            Errno::ENOENT => "ENOENT",
+            Errno::EIO => "EIO",
+            Errno::EBADF => "EBADF",
+            Errno::ENOMEM => "ENOMEM",
+            Errno::EACCES => "EACCES",
+            Errno::EBUSY => "EBUSY",
+            Errno::EEXIST => "EEXIST",
+            Errno::EXDEV => "EXDEV",
+            Errno::ENOTDIR => "ENOTDIR",
+            Errno::EISDIR => "EISDIR",
+            Errno::EINVAL => "EINVAL",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::ESPIPE => "ESPIPE",
+            Errno::EROFS => "EROFS",
+            Errno::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+            Errno::EOPNOTSUPP => "EOPNOTSUPP",
+            Errno::EAFNOSUPPORT => "EAFNOSUPPORT",
+            Errno::ELOOP => "ELOOP",
+            Errno::ENAMETOOLONG => "ENAMETOOLONG",
+            Errno::ENOTEMPTY => "ENOTEMPTY",
+            Errno::ENOSYS => "ENOSYS",
+            Errno::MIG_BAD_ID => "MIG_BAD_ID",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "Errno({:#x})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Errno {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_the_hurds() {
+        assert_eq!(Errno::ENOENT.0, 0x4000_0002);
+        assert_eq!(Errno::EROFS.0, 1_073_741_854);
+        assert_eq!(Errno::EOPNOTSUPP.0, 1_073_741_869);
+        assert_eq!(format!("{:?}", Errno::EBUSY), "EBUSY");
+        assert_eq!(format!("{:?}", Errno(7)), "Errno(0x7)");
+    }
+}
