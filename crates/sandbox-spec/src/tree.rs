@@ -89,6 +89,11 @@ pub enum Resolution<'t> {
         server: Server,
         rest: String,
     },
+    /// A name the client's C library answers itself (`fd/N`).
+    Magic {
+        path: &'t AbsPath,
+        name: String,
+    },
 }
 
 /// Why a lookup failed (ENOENT, ENOTDIR).
@@ -238,6 +243,11 @@ impl Tree {
                 }
                 EntryKind::Symlink { target } => Ok(Resolution::Symlink { path, target, rest: handed_on }),
                 EntryKind::Server(server) => Ok(Resolution::Server { path, server: *server, rest: handed_on }),
+                // Names below `fd` are each process's own descriptors: the
+                // C library answers `fd/N` itself.
+                EntryKind::Device(Device::Fd) if !handed_on.is_empty() => {
+                    Ok(Resolution::Magic { path, name: format!("fd/{handed_on}") })
+                }
                 // Anything after a non-directory, even a lone `/`, is ENOTDIR.
                 _ if !after.is_empty() => Err(LookupError::NotDirectory(path.to_string())),
                 EntryKind::Device(device) => Ok(Resolution::Device { path, device: *device }),

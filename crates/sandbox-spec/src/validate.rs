@@ -329,6 +329,7 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
             Ok(Resolution::File { .. }) => Some("a file".to_owned()),
             Ok(Resolution::Symlink { .. }) => Some("a symbolic link".to_owned()),
             Ok(Resolution::Server { .. }) => Some("a server node".to_owned()),
+            Ok(Resolution::Magic { .. }) => Some("a descriptor".to_owned()),
             Err(_) => Some("not in the environment".to_owned()),
         };
         // A missing build directory already has its own problem.

@@ -106,6 +106,9 @@ fn defaults_fill_a_minimal_spec() {
     assert!(matches!(plan.tree.resolve("/dev/stdout"), Ok(Resolution::Symlink { target: "fd/1", .. })));
     let Resolution::File { content, .. } = plan.tree.resolve("/etc/hostname").unwrap() else { panic!() };
     assert_eq!(content, "localhost\n");
+    // Below /dev/fd, the C library answers.
+    assert!(matches!(plan.tree.resolve("/dev/fd/3"), Ok(Resolution::Magic { name, .. }) if name == "fd/3"));
+    assert!(matches!(plan.tree.resolve("/dev/fd"), Ok(Resolution::Device { device: Device::Fd, .. })));
 }
 
 #[test]
