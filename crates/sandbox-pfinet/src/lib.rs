@@ -6,4 +6,5 @@
 
 #![deny(unsafe_code)]
 
+pub mod sockaddr;
 pub mod verdict;
