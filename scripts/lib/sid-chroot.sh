@@ -164,7 +164,10 @@ sid_install_packages() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		sid_log "note: not installable from sid, left out: ${missing[*]}"
 	fi
-	printf '%s\n' "${missing[@]}" >"$SID_CACHE/sid.optional-missing"
+	: >"$SID_CACHE/sid.optional-missing"
+	for p in "${missing[@]}"; do
+		printf '%s\n' "$p" >>"$SID_CACHE/sid.optional-missing"
+	done
 	if [ -n "$(ls -A "$SID_ROOT/usr/local/share/ca-certificates" 2>/dev/null)" ] &&
 		[ -x "$SID_ROOT/usr/sbin/update-ca-certificates" ]; then
 		sid_run -- update-ca-certificates >>"$log" 2>&1 || true
@@ -194,27 +197,35 @@ sid_ensure() {
 	sid_log "chroot ready in $((SECONDS - start))s"
 }
 
-# sid_run [-b SRC DST]... -- CMD ARGS...
+# sid_run [-b SRC DST | -r SRC DST]... -- CMD ARGS...
 sid_run() {
 	local binds=()
 	while [ $# -gt 0 ]; do
 		case $1 in
-		-b) binds+=("$2" "$3"); shift 3 ;;
+		-b) binds+=(rw "$2" "$3"); shift 3 ;;
+		-r) binds+=(ro "$2" "$3"); shift 3 ;;
 		--) shift; break ;;
 		*) sid_die "sid_run: bad argument '$1'" ;;
 		esac
 	done
+	# A private mount namespace (the mounts exist only there and vanish
+	# with its last process) and a PID namespace, whose processes are all
+	# killed when unshare dies; unshare itself dies with this shell
+	# (setpriv --pdeathsig), so nothing is left running or mounted when a
+	# run is interrupted or killed.
 	# shellcheck disable=SC2016
-	unshare --mount --propagation private -- /bin/sh -eu -c '
+	setpriv --pdeathsig KILL \
+		unshare --mount --propagation private --pid --kill-child=KILL -- /bin/sh -eu -c '
 		root=$1; shift
 		mount -t proc proc "$root/proc" 2>/dev/null || mount --rbind /proc "$root/proc"
 		mount --rbind /dev "$root/dev"
 		while [ "$1" != -- ]; do
-			mkdir -p "$root$2"
-			mount --bind "$1" "$root$2"
-			shift 2
+			mkdir -p "$root$3"
+			mount --bind "$2" "$root$3"
+			[ "$1" = rw ] || mount -o remount,bind,ro "$root$3"
+			shift 3
 		done
 		shift
-		exec chroot "$root" "$@"
+		chroot "$root" "$@"
 	' sid-run "$SID_ROOT" "${binds[@]}" -- "$@"
 }
