@@ -23,8 +23,8 @@ fn main() {
     }
     let Some(sysroot) = sysroot() else {
         println!(
-            "cargo::warning=hurd-sys: no GNU/Hurd sysroot (set HURD_SYSROOT to one with usr/include/hurd): \
-             only the crate's own code is checked, no MIG stubs or bindings are generated"
+            "cargo::warning=hurd-sys: no GNU/Hurd sysroot (set HURD_SYSROOT, or HURD_SYSROOT_<target>, to one \
+             with usr/include/hurd): only the crate's own code is checked, no MIG stubs or bindings are generated"
         );
         return;
     };
@@ -33,13 +33,27 @@ fn main() {
     generate::all(&sysroot);
 }
 
+/// `HURD_SYSROOT_<target>` (e.g. `HURD_SYSROOT_x86_64_unknown_hurd_gnu`)
+/// for one target, else `HURD_SYSROOT`, else `/` on the Hurd itself.
 fn sysroot() -> Option<PathBuf> {
-    let candidate = match env::var_os("HURD_SYSROOT") {
-        Some(s) if !s.is_empty() => PathBuf::from(s),
-        _ if cfg!(target_os = "hurd") => PathBuf::from("/"),
-        _ => return None,
+    let target = env::var("TARGET").unwrap_or_default().replace('-', "_");
+    let per_target = format!("HURD_SYSROOT_{target}");
+    println!("cargo::rerun-if-env-changed={per_target}");
+    let given =
+        [per_target.as_str(), "HURD_SYSROOT"].into_iter().find_map(|v| env::var_os(v).filter(|s| !s.is_empty()));
+    let candidate = match given {
+        Some(s) => PathBuf::from(s),
+        None if cfg!(target_os = "hurd") => PathBuf::from("/"),
+        None => return None,
     };
-    has_hurd_headers(&candidate).then_some(candidate)
+    if !has_hurd_headers(&candidate) {
+        println!(
+            "cargo::warning=hurd-sys: {} has no usr/include/hurd/fs.defs: not a GNU/Hurd sysroot, ignored",
+            candidate.display()
+        );
+        return None;
+    }
+    Some(candidate)
 }
 
 fn has_hurd_headers(root: &Path) -> bool {
@@ -47,25 +61,172 @@ fn has_hurd_headers(root: &Path) -> bool {
 }
 
 mod generate {
-    use std::path::Path;
+    //! MIG over the sysroot's `.defs` (server side), weak defaults for the
+    //! routines Rust does not define, the C compiled with `cc`, and bindgen
+    //! over the headers.
 
-    /// Generates the bindings into OUT_DIR.
+    use std::env;
+    use std::fmt::Write as _;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// The interfaces whose server side we generate: (the `.defs` under
+    /// the sysroot's include directory, the name MIG gives its files).
+    const SERVED: [(&str, &str); 4] =
+        [("hurd/io.defs", "io"), ("hurd/fs.defs", "fs"), ("hurd/fsys.defs", "fsys"), ("mach/notify.defs", "notify")];
+
     pub fn all(sysroot: &Path) {
-        let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+        let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+        let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+        // The build script sits at the top of the tree, beside mig/.
+        let mig_dir = manifest.join("../../mig").canonicalize().expect("mig/ beside build.rs");
         let include = sysroot.join("usr/include");
+
+        let mut servers = Vec::new();
+        let mut headers = Vec::new();
+        for (defs, name) in SERVED {
+            let server = out.join(format!("{name}Server.c"));
+            let header = out.join(format!("{name}_S.h"));
+            run_mig(&include, &mig_dir, &include.join(defs), &server, &header);
+            servers.push(server);
+            headers.push(header);
+        }
+        let defaults = out.join("defaults.c");
+        std::fs::write(&defaults, weak_defaults(&headers)).expect("write defaults.c");
+
+        let mut cc = cc::Build::new();
+        if no_compiler_chosen() {
+            cc.compiler("clang");
+        }
+        cc.flag(format!("--sysroot={}", sysroot.display()))
+            .include(&mig_dir)
+            .include(&out)
+            .files(&servers)
+            .file(&defaults)
+            .define("_GNU_SOURCE", None)
+            .warnings(false)
+            .compile("hurd_sys_stubs");
+        // The user side of the Hurd's and Mach's interfaces is in the C
+        // library's companions.
+        println!("cargo::rustc-link-lib=dylib=hurduser");
+        println!("cargo::rustc-link-lib=dylib=machuser");
+
+        let mut wrapper = String::from(
+            "#define _GNU_SOURCE 1\n#include <hurd.h>\n#include <hurd/fs.h>\n#include <hurd/io.h>\n\
+             #include <hurd/fsys.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
+             #include <mach/notify.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
+        );
+        for h in &headers {
+            let _ = writeln!(wrapper, "#include \"{}\"", h.display());
+        }
+        let target = env::var("TARGET").expect("cargo sets TARGET");
         let bindings = bindgen::Builder::default()
-            .header_contents("hurd-sys.h", "#include <hurd.h>\n#include <mach.h>\n")
+            .header_contents("hurd-sys-wrapper.h", &wrapper)
+            .clang_arg(format!("--target={target}"))
             .clang_arg(format!("--sysroot={}", sysroot.display()))
-            .clang_arg(format!("-I{}", include.display()))
-            .clang_arg(format!("--target={}", std::env::var("TARGET").expect("cargo sets TARGET")))
-            .allowlist_function("file_name_lookup")
-            .allowlist_function("file_get_translator")
-            .allowlist_function("mach_port_deallocate")
-            .allowlist_function("mach_task_self")
-            .allowlist_var("MACH_PORT_NULL")
+            .clang_arg(format!("-I{}", mig_dir.display()))
+            .clang_arg(format!("-I{}", out.display()))
             .use_core()
+            .derive_default(true)
+            .layout_tests(false)
+            .allowlist_function("file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|getproc|getauth")
+            .allowlist_function("(io|file|dir|fsys|proc|auth)_[a-z_]+")
+            .allowlist_function("mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+")
+            .allowlist_function("(io|fs|fsys|notify)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
+            .allowlist_function("hurd_sys_[a-z_]+")
+            .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
+            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+")
+            .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t")
             .generate()
-            .unwrap_or_else(|e| panic!("bindgen over {}: {e}", include.display()));
+            .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));
         bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs");
+    }
+
+    fn no_compiler_chosen() -> bool {
+        let target = env::var("TARGET").unwrap_or_default();
+        let names = [format!("CC_{target}"), format!("CC_{}", target.replace('-', "_")), "TARGET_CC".to_owned()];
+        names.iter().all(|n| env::var_os(n).is_none())
+    }
+
+    /// MIG for this target: `HURD_MIG`, else Debian's `<arch>-gnu-mig`.
+    fn mig_command() -> String {
+        println!("cargo::rerun-if-env-changed=HURD_MIG");
+        if let Some(m) = env::var_os("HURD_MIG") {
+            return m.to_string_lossy().into_owned();
+        }
+        match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+            Ok("x86") => "i686-gnu-mig".to_owned(),
+            _ => "x86_64-gnu-mig".to_owned(),
+        }
+    }
+
+    fn run_mig(include: &Path, mig_dir: &Path, defs: &Path, server: &Path, header: &Path) {
+        let mig = mig_command();
+        println!("cargo::rerun-if-changed={}", defs.display());
+        let status = Command::new(&mig)
+            // The .defs are preprocessed as C, against the sysroot only.
+            .args(["-cc", "cpp"])
+            .arg("-nostdinc")
+            .arg(format!("-I{}", include.display()))
+            .arg("-imacros")
+            .arg(mig_dir.join("mutations.h"))
+            .arg("-DSERVERPREFIX=S_")
+            .arg("-server")
+            .arg(server)
+            .arg("-sheader")
+            .arg(header)
+            .args(["-user", "/dev/null", "-header", "/dev/null"])
+            .arg(defs)
+            .status()
+            .unwrap_or_else(|e| panic!("hurd-sys: cannot run {mig} (set HURD_MIG to the target's MIG): {e}"));
+        assert!(status.success(), "hurd-sys: {mig} failed on {}", defs.display());
+    }
+
+    /// A weak definition of every server routine in `headers`, answering
+    /// EOPNOTSUPP after logging once: the Rust side defines only the
+    /// routines it implements, and its definitions take precedence.
+    pub fn weak_defaults(headers: &[PathBuf]) -> String {
+        let mut c = String::from("#include <errno.h>\n#include \"hurd-sys-decls.h\"\n");
+        for h in headers {
+            let text = std::fs::read_to_string(h).expect("read a MIG header");
+            let _ = writeln!(c, "#include \"{}\"", h.display());
+            for (name, params) in prototypes(&text) {
+                let routine = name.trim_start_matches("S_").trim_start_matches("do_");
+                let _ = writeln!(
+                    c,
+                    "__attribute__ ((weak)) kern_return_t {name} ({params})\n\
+                     {{ hurd_sys_unimplemented (\"{routine}\"); return EOPNOTSUPP; }}"
+                );
+            }
+        }
+        c
+    }
+
+    /// The server routines a MIG header declares: `kern_return_t NAME`
+    /// followed by its parameter list in parentheses.
+    pub fn prototypes(header: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut lines = header.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some(name) = line.trim().strip_prefix("kern_return_t ") else { continue };
+            let name = name.trim();
+            if !(name.starts_with("S_") || name.starts_with("do_")) || name.contains('(') {
+                continue;
+            }
+            if lines.peek().map(|l| l.trim()) != Some("(") {
+                continue;
+            }
+            lines.next();
+            let mut params = Vec::new();
+            for l in lines.by_ref() {
+                let l = l.trim();
+                if l == ");" {
+                    break;
+                }
+                params.push(l.trim_end_matches(',').to_owned());
+            }
+            out.push((name.to_owned(), params.join(", ")));
+        }
+        out
     }
 }

@@ -11,7 +11,16 @@
 
 /// The raw bindings (bindgen over the sysroot's headers).
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
-#[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+#[allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    dead_code,
+    unsafe_op_in_unsafe_fn,
+    clippy::all,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc
+)]
 pub mod raw {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
