@@ -30,6 +30,7 @@ fn main() {
     };
     println!("cargo::warning=hurd-sys: using the sysroot {}", sysroot.display());
     println!("cargo::rustc-cfg=hurd_sys_generated");
+    println!("cargo::metadata=generated=1");
     generate::all(&sysroot);
 }
 
@@ -119,6 +120,19 @@ mod generate {
         for h in &headers {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
         }
+        // Constants the headers define as casts, which bindgen cannot read
+        // from a macro: given a name and a type here, their values still
+        // come from the headers.
+        for (name, ty, value) in [
+            ("HURD_SYS_RIGHT_SEND", "mach_port_right_t", "MACH_PORT_RIGHT_SEND"),
+            ("HURD_SYS_RIGHT_RECEIVE", "mach_port_right_t", "MACH_PORT_RIGHT_RECEIVE"),
+            ("HURD_SYS_RIGHT_SEND_ONCE", "mach_port_right_t", "MACH_PORT_RIGHT_SEND_ONCE"),
+            ("HURD_SYS_RIGHT_PORT_SET", "mach_port_right_t", "MACH_PORT_RIGHT_PORT_SET"),
+            ("HURD_SYS_RIGHT_DEAD_NAME", "mach_port_right_t", "MACH_PORT_RIGHT_DEAD_NAME"),
+            ("HURD_SYS_PORT_DEAD", "mach_port_t", "MACH_PORT_DEAD"),
+        ] {
+            let _ = writeln!(wrapper, "static const {ty} {name} = {value};");
+        }
         let target = env::var("TARGET").expect("cargo sets TARGET");
         let bindings = bindgen::Builder::default()
             .header_contents("hurd-sys-wrapper.h", &wrapper)
@@ -131,11 +145,13 @@ mod generate {
             .layout_tests(false)
             .allowlist_function("file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|getproc|getauth")
             .allowlist_function("(io|file|dir|fsys|proc|auth)_[a-z_]+")
-            .allowlist_function("mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+")
+            .allowlist_function(
+                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
+            )
             .allowlist_function("(io|fs|fsys|notify)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
             .allowlist_function("hurd_sys_[a-z_]+")
             .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
-            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+")
+            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+")
             .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t")
             .generate()
             .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));

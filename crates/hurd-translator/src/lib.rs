@@ -8,9 +8,8 @@
 #![deny(unsafe_code)]
 
 pub mod argz;
-pub mod errno;
 pub mod goaway;
 pub mod open;
 pub mod retry;
 
-pub use errno::Errno;
+pub use hurd::errno::{self, Errno};

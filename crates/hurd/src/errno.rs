@@ -1,15 +1,24 @@
-//! The Hurd's error numbers, as translators answer them.
+//! Return codes: the kernel's (`KERN_*`, `MACH_*`), MIG's and the Hurd's
+//! error numbers share one 32-bit space, and every RPC returns one of
+//! them. This is the one place where they become a typed value.
 //!
 //! The Hurd numbers errors like BSD, in the subsystem `0x10` of Mach's
 //! error space: each value is `0x4000_0000 | n`. They are written here so
-//! that the translators' pure code (and its tests on Linux) answers with the
-//! Hurd's values; on the Hurd, the same values come from the C library.
+//! that the translators' pure code (and its tests on Linux) answers with
+//! the Hurd's values; on the Hurd, a test checks them against the C
+//! library's.
 
 use std::fmt;
 
-/// An error a translator answers an RPC with.
+/// A return code that is not success: what an RPC or a kernel call
+/// answered, or what a translator answers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Errno(pub i32);
+
+/// Success, or the code as an error.
+pub fn check(code: i32) -> Result<(), Errno> {
+    if code == 0 { Ok(()) } else { Err(Errno(code)) }
+}
 
 const fn hurd(n: i32) -> Errno {
     Errno(0x4000_0000 | n)
@@ -41,6 +50,19 @@ impl Errno {
 
     /// MIG's answer to a message ID no demuxer knows.
     pub const MIG_BAD_ID: Errno = Errno(-303);
+    /// MIG: the reply does not match the request.
+    pub const MIG_REPLY_MISMATCH: Errno = Errno(-309);
+    /// MIG: the server died before answering.
+    pub const MIG_SERVER_DIED: Errno = Errno(-308);
+
+    pub const KERN_INVALID_ADDRESS: Errno = Errno(1);
+    pub const KERN_INVALID_ARGUMENT: Errno = Errno(4);
+    pub const KERN_FAILURE: Errno = Errno(5);
+    pub const KERN_RESOURCE_SHORTAGE: Errno = Errno(6);
+    pub const KERN_INVALID_NAME: Errno = Errno(15);
+    pub const KERN_INVALID_RIGHT: Errno = Errno(17);
+    pub const MACH_SEND_INVALID_DEST: Errno = Errno(0x1000_0003);
+    pub const MACH_RCV_TIMED_OUT: Errno = Errno(0x1000_4003);
 
     pub fn name(self) -> Option<&'static str> {
         Some(match self {
@@ -67,6 +89,16 @@ impl Errno {
             Errno::ENOTEMPTY => "ENOTEMPTY",
             Errno::ENOSYS => "ENOSYS",
             Errno::MIG_BAD_ID => "MIG_BAD_ID",
+            Errno::MIG_REPLY_MISMATCH => "MIG_REPLY_MISMATCH",
+            Errno::MIG_SERVER_DIED => "MIG_SERVER_DIED",
+            Errno::KERN_INVALID_ADDRESS => "KERN_INVALID_ADDRESS",
+            Errno::KERN_INVALID_ARGUMENT => "KERN_INVALID_ARGUMENT",
+            Errno::KERN_FAILURE => "KERN_FAILURE",
+            Errno::KERN_RESOURCE_SHORTAGE => "KERN_RESOURCE_SHORTAGE",
+            Errno::KERN_INVALID_NAME => "KERN_INVALID_NAME",
+            Errno::KERN_INVALID_RIGHT => "KERN_INVALID_RIGHT",
+            Errno::MACH_SEND_INVALID_DEST => "MACH_SEND_INVALID_DEST",
+            Errno::MACH_RCV_TIMED_OUT => "MACH_RCV_TIMED_OUT",
             _ => return None,
         })
     }
@@ -99,6 +131,9 @@ mod tests {
         assert_eq!(Errno::EROFS.0, 1_073_741_854);
         assert_eq!(Errno::EOPNOTSUPP.0, 1_073_741_869);
         assert_eq!(format!("{:?}", Errno::EBUSY), "EBUSY");
-        assert_eq!(format!("{:?}", Errno(7)), "Errno(0x7)");
+        assert_eq!(format!("{:?}", Errno(0x7777)), "Errno(0x7777)");
+        assert_eq!(format!("{}", Errno::KERN_INVALID_NAME), "KERN_INVALID_NAME");
+        assert_eq!(check(0), Ok(()));
+        assert_eq!(check(0x4000_0010), Err(Errno::EBUSY));
     }
 }

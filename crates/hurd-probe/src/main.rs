@@ -1,0 +1,88 @@
+//! hurd-probe: asks the Hurd through the safe layer and prints the answer.
+//!
+//!   hurd-probe translator PATH   the passive translator on PATH
+//!   hurd-probe pids              this process's PIDs, from the proc server
+
+#![deny(unsafe_code)]
+
+use sandbox_cli::{EXIT_OS, Program};
+
+const PROGRAM: Program = Program {
+    name: "hurd-probe",
+    version: env!("CARGO_PKG_VERSION"),
+    usage: &["translator PATH", "pids"],
+    doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
+    options: &[],
+    footer: "",
+};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        let arg = match first.as_str() {
+            "--help" => Some(sandbox_cli::lexopt::Arg::Long("help")),
+            "--version" => Some(sandbox_cli::lexopt::Arg::Long("version")),
+            _ => None,
+        };
+        if let Some(text) = arg.and_then(|a| PROGRAM.standard(&a)) {
+            print!("{text}");
+            return;
+        }
+    }
+    let question = parse(&args).unwrap_or_else(|m| PROGRAM.usage_error(m));
+    match ask(&question) {
+        Ok(answer) => println!("{answer}"),
+        Err(m) => PROGRAM.fail(EXIT_OS, m),
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Question {
+    Translator(std::path::PathBuf),
+    Pids,
+}
+
+fn parse(args: &[String]) -> Result<Question, String> {
+    match args {
+        [cmd, path] if cmd == "translator" => Ok(Question::Translator(path.into())),
+        [cmd] if cmd == "pids" => Ok(Question::Pids),
+        [] => Err("no question: `translator PATH` or `pids`".into()),
+        _ => Err(format!("unknown question: {}", args.join(" "))),
+    }
+}
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn ask(question: &Question) -> Result<String, String> {
+    match question {
+        Question::Translator(path) => {
+            let node = hurd::fs::lookup(path, hurd::fs::O_NOTRANS, 0).map_err(|e| e.to_string())?;
+            Ok(hurd::fs::translator(&node).map_err(|e| e.to_string())?.join(" "))
+        }
+        Question::Pids => {
+            let p = hurd::process::pids().map_err(|e| e.to_string())?;
+            Ok(format!("pid {} ppid {} orphaned {}", p.pid, p.ppid, p.orphaned))
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
+fn ask(_: &Question) -> Result<String, String> {
+    Err("needs GNU/Hurd (and hurd-sys built from a GNU/Hurd sysroot)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse(&s(&["translator", "/servers/socket/1"])),
+            Ok(Question::Translator("/servers/socket/1".into()))
+        );
+        assert_eq!(parse(&s(&["pids"])), Ok(Question::Pids));
+        assert!(parse(&s(&[])).unwrap_err().starts_with("no question"));
+        assert_eq!(parse(&s(&["pids", "x"])), Err("unknown question: pids x".into()));
+    }
+}

@@ -1,0 +1,66 @@
+//! Nodes of the file system: looking them up and asking about them.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+
+use hurd_sys::raw;
+
+use crate::errno::{Errno, check};
+use crate::port::{SendRight, task};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    #[error("{path}: the name has a NUL byte")]
+    Nul { path: PathBuf },
+    #[error("looking up {path}: {code}")]
+    Lookup { path: PathBuf, code: Errno },
+    #[error("file_get_translator: {code}")]
+    GetTranslator { code: Errno },
+    #[error("the translator's arguments are not text")]
+    NotText,
+}
+
+/// Open flags, as the Hurd numbers them.
+pub const O_READ: i32 = raw::O_RDONLY as i32;
+pub const O_WRITE: i32 = raw::O_WRONLY as i32;
+/// Look up the node itself, not what a translator on it serves.
+pub const O_NOTRANS: i32 = raw::O_NOTRANS as i32;
+
+/// Looks `path` up from this process's root and working directory, with
+/// open flags `flags` (the Hurd's `O_*`) and, for a creation, `mode`.
+pub fn lookup(path: &Path, flags: i32, mode: u32) -> Result<SendRight, FsError> {
+    use std::os::unix::ffi::OsStrExt;
+    let name = CString::new(path.as_os_str().as_bytes()).map_err(|_| FsError::Nul { path: path.into() })?;
+    // SAFETY: `name` is a NUL-terminated string that outlives the call;
+    // on success the returned name is a send right we now own.
+    let port = unsafe { raw::file_name_lookup(name.as_ptr(), flags, mode) };
+    // SAFETY: a valid name returned by file_name_lookup is ours to release.
+    match unsafe { SendRight::from_raw(port) } {
+        Some(right) => Ok(right),
+        None => Err(FsError::Lookup {
+            path: path.into(),
+            code: Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)),
+        }),
+    }
+}
+
+/// The passive translator recorded on `node` (program and arguments), or
+/// an empty list when there is none.
+pub fn translator(node: &SendRight) -> Result<Vec<String>, FsError> {
+    let mut buffer = [0u8; 1024];
+    let mut data: raw::data_t = buffer.as_mut_ptr().cast();
+    let mut len: raw::mach_msg_type_number_t = buffer.len() as _;
+    // SAFETY: `data` points to `len` writable bytes; the stub either fills
+    // them or replaces `data` with memory the kernel allocated for us.
+    let code = unsafe { raw::file_get_translator(node.as_raw(), &mut data, &mut len) };
+    check(code).map_err(|code| FsError::GetTranslator { code })?;
+    // SAFETY: after success, `data` points to `len` bytes of the reply.
+    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }.to_vec();
+    if data.cast::<u8>() != buffer.as_mut_ptr() {
+        // SAFETY: the reply came out of line: its pages are ours to free,
+        // and `bytes` holds our copy.
+        unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
+    }
+    let text = String::from_utf8(bytes).map_err(|_| FsError::NotText)?;
+    Ok(text.split_terminator('\0').map(str::to_owned).collect())
+}

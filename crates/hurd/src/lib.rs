@@ -1,0 +1,28 @@
+//! The safe layer over hurd-sys: what the suite's programs use of Mach and
+//! the Hurd, without `unsafe` outside this crate.
+//!
+//! - [`errno`]: every return code (the kernel's, MIG's, a server's errno)
+//!   as one typed value, converted in one place;
+//! - `port`: send, send-once and receive rights and port sets, each an
+//!   owned value released on `Drop`;
+//! - `fs`: looking up nodes and reading their translators;
+//! - `process`: asking the proc server.
+//!
+//! Only [`errno`] exists off the Hurd; the rest needs hurd-sys's bindings,
+//! generated from a GNU/Hurd sysroot.
+
+pub mod errno;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod port;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod fs;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod process;
+
+pub use errno::Errno;

@@ -1,0 +1,180 @@
+//! Port rights as owned values: each holds one user reference of one right
+//! in this task and gives it back on `Drop`. A right leaves the value only
+//! through [`SendRight::into_raw`] and the like, which say who owns it next.
+
+use hurd_sys::raw;
+
+use crate::errno::{Errno, check};
+
+/// The name of a port right in this task, as the kernel numbers it.
+pub type RawPort = raw::mach_port_t;
+
+/// This task's own task port (not a reference we own).
+pub(crate) fn task() -> RawPort {
+    // SAFETY: the C library sets this variable once at start-up, before
+    // Rust code runs, and never changes it afterwards.
+    unsafe { raw::__mach_task_self_ }
+}
+
+/// Whether `name` names a right at all (not null, not dead).
+fn is_valid(name: RawPort) -> bool {
+    name != raw::MACH_PORT_NULL && name != raw::HURD_SYS_PORT_DEAD
+}
+
+/// Why a port operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("mach_port_allocate of a {what}: {code}")]
+    Allocate { what: &'static str, code: Errno },
+    #[error("making a send right for port {port}: {code}")]
+    MakeSend { port: RawPort, code: Errno },
+    #[error("adding a reference to port {port}: {code}")]
+    AddRef { port: RawPort, code: Errno },
+    #[error("moving port {port} into port set {set}: {code}")]
+    MoveMember { port: RawPort, set: RawPort, code: Errno },
+}
+
+/// Drops one user reference of `right` on `name`, logging a failure (a
+/// destructor cannot return one, and a failure here means a reference was
+/// already lost elsewhere).
+fn release(name: RawPort, right: raw::mach_port_right_t, what: &str) {
+    // SAFETY: the caller owns one user reference of `right` on `name`,
+    // which this gives back; nothing uses `name` through it afterwards.
+    let code = unsafe { raw::mach_port_mod_refs(task(), name, right, -1) };
+    if let Err(e) = check(code) {
+        log::warn!("releasing {what} {name}: {e}");
+    }
+}
+
+/// A send right: the right to send requests to a port.
+#[derive(Debug)]
+pub struct SendRight(RawPort);
+
+impl SendRight {
+    /// Takes ownership of one user reference of a send right.
+    ///
+    /// # Safety
+    /// The caller must own that reference and give it up: nothing else
+    /// may release it.
+    pub unsafe fn from_raw(name: RawPort) -> Option<SendRight> {
+        is_valid(name).then_some(SendRight(name))
+    }
+
+    pub fn as_raw(&self) -> RawPort {
+        self.0
+    }
+
+    /// Gives the reference up to the caller (to send it with
+    /// `MACH_MSG_TYPE_MOVE_SEND`, for instance).
+    pub fn into_raw(self) -> RawPort {
+        let name = self.0;
+        std::mem::forget(self);
+        name
+    }
+
+    /// A second reference to the same right.
+    pub fn try_clone(&self) -> Result<SendRight, PortError> {
+        // SAFETY: adds one user reference to a send right this value owns;
+        // the new value owns the added reference.
+        let code = unsafe { raw::mach_port_mod_refs(task(), self.0, raw::HURD_SYS_RIGHT_SEND, 1) };
+        check(code).map_err(|code| PortError::AddRef { port: self.0, code })?;
+        Ok(SendRight(self.0))
+    }
+}
+
+impl Drop for SendRight {
+    fn drop(&mut self) {
+        release(self.0, raw::HURD_SYS_RIGHT_SEND, "send right");
+    }
+}
+
+/// A send-once right: one reply may be sent with it.
+#[derive(Debug)]
+pub struct SendOnceRight(RawPort);
+
+impl SendOnceRight {
+    /// # Safety
+    /// As [`SendRight::from_raw`], for a send-once right.
+    pub unsafe fn from_raw(name: RawPort) -> Option<SendOnceRight> {
+        is_valid(name).then_some(SendOnceRight(name))
+    }
+
+    pub fn into_raw(self) -> RawPort {
+        let name = self.0;
+        std::mem::forget(self);
+        name
+    }
+}
+
+impl Drop for SendOnceRight {
+    fn drop(&mut self) {
+        release(self.0, raw::HURD_SYS_RIGHT_SEND_ONCE, "send-once right");
+    }
+}
+
+/// A receive right: the port itself, on which requests arrive.
+#[derive(Debug)]
+pub struct ReceiveRight(RawPort);
+
+impl ReceiveRight {
+    /// A new port.
+    pub fn allocate() -> Result<ReceiveRight, PortError> {
+        let mut name: RawPort = 0;
+        // SAFETY: `name` is a valid place for the kernel to write the new
+        // port's name; we own the receive right it names afterwards.
+        let code = unsafe { raw::mach_port_allocate(task(), raw::HURD_SYS_RIGHT_RECEIVE, &mut name) };
+        check(code).map_err(|code| PortError::Allocate { what: "receive right", code })?;
+        Ok(ReceiveRight(name))
+    }
+
+    pub fn as_raw(&self) -> RawPort {
+        self.0
+    }
+
+    /// A send right to this port, for a client.
+    pub fn make_send(&self) -> Result<SendRight, PortError> {
+        // SAFETY: we hold the receive right, so the kernel may make a send
+        // right for it under the same name; the new value owns it.
+        let code = unsafe { raw::mach_port_insert_right(task(), self.0, self.0, raw::MACH_MSG_TYPE_MAKE_SEND as _) };
+        check(code).map_err(|code| PortError::MakeSend { port: self.0, code })?;
+        Ok(SendRight(self.0))
+    }
+}
+
+impl Drop for ReceiveRight {
+    fn drop(&mut self) {
+        release(self.0, raw::HURD_SYS_RIGHT_RECEIVE, "receive right");
+    }
+}
+
+/// A port set: one name to receive on for many ports.
+#[derive(Debug)]
+pub struct PortSet(RawPort);
+
+impl PortSet {
+    pub fn allocate() -> Result<PortSet, PortError> {
+        let mut name: RawPort = 0;
+        // SAFETY: as in ReceiveRight::allocate, for a port set.
+        let code = unsafe { raw::mach_port_allocate(task(), raw::HURD_SYS_RIGHT_PORT_SET, &mut name) };
+        check(code).map_err(|code| PortError::Allocate { what: "port set", code })?;
+        Ok(PortSet(name))
+    }
+
+    pub fn as_raw(&self) -> RawPort {
+        self.0
+    }
+
+    /// Messages to `port` now arrive on this set.
+    pub fn insert(&self, port: &ReceiveRight) -> Result<(), PortError> {
+        // SAFETY: both names are rights this task holds for as long as the
+        // borrowed values live.
+        let code = unsafe { raw::mach_port_move_member(task(), port.0, self.0) };
+        check(code).map_err(|code| PortError::MoveMember { port: port.0, set: self.0, code })
+    }
+}
+
+impl Drop for PortSet {
+    fn drop(&mut self) {
+        release(self.0, raw::HURD_SYS_RIGHT_PORT_SET, "port set");
+    }
+}
