@@ -229,3 +229,62 @@ sid_run() {
 		chroot "$root" "$@"
 	' sid-run "$SID_ROOT" "${binds[@]}" -- "$@"
 }
+
+# sid_cargo_setup REPO TARGET_DIR: what running cargo on REPO inside the
+# chroot takes. Sets SID_REPO, SID_TARGET_DIR, SID_BINDS (the repository,
+# the cargo cache and a target directory outside the repository, each at
+# its own path) and SID_ENVS (nothing of the host's environment but a few
+# harmless variables: no host RUSTFLAGS, CARGO_* or PATH leak in).
+sid_cargo_setup() {
+	SID_REPO=$1
+	case $2 in
+	/*) ;;
+	*) sid_die "the target directory must be an absolute path (got '$2')" ;;
+	esac
+	mkdir -p "$2" "$SID_CARGO_HOME"
+	SID_TARGET_DIR=$(readlink -f -- "$2")
+	SID_BINDS=(-b "$SID_REPO" "$SID_REPO" -b "$SID_CARGO_HOME" "$SID_CARGO_HOME_IN")
+	case $SID_TARGET_DIR/ in
+	"$SID_REPO"/*) ;;
+	*) SID_BINDS+=(-b "$SID_TARGET_DIR" "$SID_TARGET_DIR") ;;
+	esac
+	SID_ENVS=(
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+		HOME=/root
+		LANG=C.UTF-8
+		TERM="${TERM:-dumb}"
+		CARGO_HOME="$SID_CARGO_HOME_IN"
+		CARGO_TARGET_DIR="$SID_TARGET_DIR"
+		RUSTC_BOOTSTRAP=1
+	)
+	local v
+	for v in CI CARGO_TERM_COLOR CARGO_BUILD_JOBS http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+		if [ -n "${!v:-}" ]; then SID_ENVS+=("$v=${!v}"); fi
+	done
+	if [ "${CI:-}" = true ]; then SID_ENVS+=(CARGO_TERM_PROGRESS_WHEN=never); fi
+}
+
+# sid_in_repo [-b|-r SRC DST]... -- [VAR=VALUE]... CMD ARGS...: runs CMD in
+# the repository inside the chroot, with sid_cargo_setup's binds and
+# environment plus those given (later assignments win).
+sid_in_repo() {
+	local extra=()
+	while [ "$1" != -- ]; do extra+=("$1" "$2" "$3"); shift 3; done
+	shift
+	sid_run "${SID_BINDS[@]}" "${extra[@]}" -- env -i -C "$SID_REPO" "${SID_ENVS[@]}" "$@"
+}
+
+# sid_sysroot_for TARGET: the GNU/Hurd sysroot for TARGET, if any:
+# HURD_SYSROOT_<target with underscores>, else HURD_SYSROOT, else (for
+# x86_64) the local lab's ($HURD_LAB, default /srv/hurd-lab).
+sid_sysroot_for() {
+	local var="HURD_SYSROOT_${1//-/_}" root='' lab=${HURD_LAB:-/srv/hurd-lab}
+	root=${!var:-${HURD_SYSROOT:-}}
+	if [ -z "$root" ] && [ "$1" = x86_64-unknown-hurd-gnu ] && [ -f "$lab/sysroot/usr/include/hurd/fs.defs" ]; then
+		root=$lab/sysroot
+	fi
+	[ -n "$root" ] || return 0
+	root=$(readlink -f -- "$root" || true)
+	if [ -z "$root" ] || [ ! -d "$root" ]; then sid_die "the sysroot for $1 ($root) is not a directory"; fi
+	echo "$root"
+}
