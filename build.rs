@@ -104,6 +104,7 @@ mod generate {
             .include(&out)
             .files(&servers)
             .file(&defaults)
+            .file(mig_dir.join("hurd-sys-glue.c"))
             .define("_GNU_SOURCE", None)
             .warnings(false)
             .compile("hurd_sys_stubs");
@@ -130,6 +131,7 @@ mod generate {
             ("HURD_SYS_RIGHT_PORT_SET", "mach_port_right_t", "MACH_PORT_RIGHT_PORT_SET"),
             ("HURD_SYS_RIGHT_DEAD_NAME", "mach_port_right_t", "MACH_PORT_RIGHT_DEAD_NAME"),
             ("HURD_SYS_PORT_DEAD", "mach_port_t", "MACH_PORT_DEAD"),
+            ("HURD_SYS_TASK_BOOTSTRAP_PORT", "int", "TASK_BOOTSTRAP_PORT"),
         ] {
             let _ = writeln!(wrapper, "static const {ty} {name} = {value};");
         }
@@ -151,7 +153,7 @@ mod generate {
             .allowlist_function("(io|fs|fsys|notify)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
             .allowlist_function("hurd_sys_[a-z_]+")
             .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
-            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+")
+            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+|TASK_[A-Z_]+_PORT|S_IF[A-Z]+")
             .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t")
             .generate()
             .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));

@@ -26,3 +26,7 @@ pub mod fs;
 pub mod process;
 
 pub use errno::Errno;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod server;

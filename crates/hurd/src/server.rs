@@ -1,0 +1,559 @@
+//! Serving: the glue between MIG's server stubs and a translator's Rust
+//! objects.
+//!
+//! Every port a translator serves has a receive right in one port set and
+//! an entry in the registry: the control port (fsys requests) maps to a
+//! [`Control`], every port handed to a client maps to a [`Node`] (one
+//! protid: a node as one client opened it). MIG's mutations
+//! (`mig/mutations.h`) look the entry up before a server routine runs and
+//! drop the reference after; the routines here turn the C arguments into
+//! Rust values, call the object, and write the reply. A routine the Rust
+//! side does not define answers EOPNOTSUPP (weak C defaults), as does a
+//! trait method a translator does not implement; each logs once.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use hurd_sys::raw;
+
+use crate::errno::{Errno, check};
+use crate::port::{PortError, PortSet, RawPort, ReceiveRight, SendRight, task};
+
+/// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    Normal,
+    Reauth,
+    Magical,
+}
+
+impl RetryKind {
+    fn raw(self) -> raw::retry_type {
+        (match self {
+            RetryKind::Normal => 1,
+            RetryKind::Reauth => 2,
+            RetryKind::Magical => 3,
+        }) as raw::retry_type
+    }
+}
+
+/// A client's credentials, as `fsys_getroot` gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    pub uids: Vec<u32>,
+    pub gids: Vec<u32>,
+}
+
+/// What a lookup answers: go on elsewhere, or a port to a node served here.
+pub enum Reply {
+    Retry { kind: RetryKind, name: String, port: SendRight },
+    Open(Arc<dyn Node>),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Retry { kind, name, port } => write!(f, "Retry({kind:?}, {name:?}, port {})", port.as_raw()),
+            Reply::Open(_) => f.write_str("Open(..)"),
+        }
+    }
+}
+
+/// What `io_stat` reports of a node served here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Type and permission bits (`S_IFLNK | 0o777`, …).
+    pub mode: u32,
+    pub size: i64,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub ino: u64,
+}
+
+/// The translator itself, as its control port's requests address it.
+pub trait Control: Send + Sync {
+    /// `fsys_getroot`: a client reaches the node the translator sits on.
+    fn getroot(&self, dotdot: SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno>;
+
+    /// `fsys_goaway`. Returning means the translator stays (answer the
+    /// error); a translator that leaves exits the process from here, which
+    /// the caller takes as success.
+    fn goaway(&self, flags: i32) -> Errno;
+
+    /// `fsys_get_options`: the arguments that would recreate the
+    /// translator as it is now (`fsysopts` prints them).
+    fn options(&self) -> Vec<String>;
+
+    /// `fsys_set_options`.
+    fn set_options(&self, args: &[String]) -> Result<(), Errno> {
+        let _ = args;
+        Err(unsupported("fsys_set_options"))
+    }
+}
+
+/// A node as one client opened it (a protid). Methods not implemented
+/// answer EOPNOTSUPP and log once.
+pub trait Node: Send + Sync {
+    fn stat(&self) -> Result<Stat, Errno> {
+        Err(unsupported("io_stat"))
+    }
+
+    fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let _ = (offset, amount);
+        Err(unsupported("io_read"))
+    }
+}
+
+/// Logs, once per routine, that a translator was asked for something it
+/// does not do, and gives the answer for it.
+pub fn unsupported(routine: &str) -> Errno {
+    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.get_or_insert_with(HashSet::new).insert(routine.to_owned()) {
+        log::info!("{routine}: not supported here (EOPNOTSUPP); said once");
+    }
+    Errno::EOPNOTSUPP
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("not started as a translator: this task has no bootstrap port (use settrans)")]
+    NoBootstrap,
+    #[error("fsys_startup: {0}")]
+    Startup(Errno),
+    #[error("setting up a port: {0}")]
+    Port(#[from] PortError),
+    #[error("requesting a no-senders notification on port {port}: {code}")]
+    Notify { port: RawPort, code: Errno },
+}
+
+enum Object {
+    Control(Arc<dyn Control>),
+    Node(Arc<dyn Node>),
+}
+
+/// A served port: the receive right and what it stands for.
+struct Slot {
+    object: Object,
+    _port: ReceiveRight,
+}
+
+struct Registry {
+    set: PortSet,
+    slots: Mutex<HashMap<RawPort, Arc<Slot>>>,
+}
+
+fn registry() -> Result<&'static Registry, PortError> {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    if let Some(r) = REGISTRY.get() {
+        return Ok(r);
+    }
+    let set = PortSet::allocate()?;
+    Ok(REGISTRY.get_or_init(|| Registry { set, slots: Mutex::new(HashMap::new()) }))
+}
+
+/// Serves `object` on a new port and gives a send right to it. The port
+/// goes away when its last client's send right does (no-senders).
+fn serve_object(object: Object) -> Result<SendRight, ServerError> {
+    let reg = registry()?;
+    let port = ReceiveRight::allocate()?;
+    reg.set.insert(&port)?;
+    let name = port.as_raw();
+    let mut previous: RawPort = 0;
+    // SAFETY: asks the kernel to send a no-senders notification for a port
+    // we hold the receive right of, to that same port (made into a
+    // send-once right for it); `previous` receives any earlier request.
+    let code = unsafe {
+        raw::mach_port_request_notification(
+            task(),
+            name,
+            raw::MACH_NOTIFY_NO_SENDERS as _,
+            1,
+            name,
+            raw::MACH_MSG_TYPE_MAKE_SEND_ONCE as _,
+            &mut previous,
+        )
+    };
+    check(code).map_err(|code| ServerError::Notify { port: name, code })?;
+    let send = port.make_send()?;
+    let slot = Arc::new(Slot { object, _port: port });
+    reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
+    Ok(send)
+}
+
+/// Starts a translator: registers `control`, hands its port to the parent
+/// file system through `fsys_startup`, and returns the node the
+/// translator sits on.
+pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, ServerError> {
+    let mut bootstrap: RawPort = 0;
+    // SAFETY: reads this task's bootstrap port into `bootstrap`; we own the
+    // reference it gives.
+    let code = unsafe { raw::task_get_special_port(task(), raw::HURD_SYS_TASK_BOOTSTRAP_PORT, &mut bootstrap) };
+    // SAFETY: a valid name from task_get_special_port is ours.
+    let bootstrap = match (check(code), unsafe { SendRight::from_raw(bootstrap) }) {
+        (Ok(()), Some(b)) => b,
+        _ => return Err(ServerError::NoBootstrap),
+    };
+    let control_port = serve_object(Object::Control(control))?;
+    let mut realnode: RawPort = 0;
+    // SAFETY: gives the parent a send right to our control port (moved:
+    // `into_raw` hands the reference over) and receives the underlying
+    // node's send right into `realnode`.
+    let code = unsafe {
+        raw::fsys_startup(
+            bootstrap.as_raw(),
+            open_flags,
+            control_port.into_raw(),
+            raw::MACH_MSG_TYPE_MOVE_SEND as _,
+            &mut realnode,
+        )
+    };
+    check(code).map_err(ServerError::Startup)?;
+    // SAFETY: fsys_startup's reply gave us this send right.
+    unsafe { SendRight::from_raw(realnode) }.ok_or(ServerError::Startup(Errno::EIO))
+}
+
+/// Serves requests on `threads` threads until the process exits (a
+/// goaway) or, with `idle` set, until no request has come for that long.
+pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
+    let set = registry()?.set.as_raw();
+    let run = move || loop {
+        // SAFETY: `demux` is a valid demultiplexer for the life of the
+        // process and `set` a port set we hold; the C library receives,
+        // calls it, and sends the replies.
+        let code = unsafe {
+            match idle {
+                None => raw::mach_msg_server(Some(demux), 0, set),
+                Some(t) => raw::hurd_sys_msg_server_timeout(
+                    Some(demux),
+                    0,
+                    set,
+                    raw::MACH_RCV_TIMEOUT as _,
+                    t.as_millis().min(u32::MAX as u128) as _,
+                ),
+            }
+        };
+        if idle.is_some() && check(code) == Err(Errno::MACH_RCV_TIMED_OUT) {
+            return;
+        }
+        log::error!("the message server stopped: {:?}", Errno(code));
+    };
+    let helpers: Vec<_> = (1..threads.max(1)).map(|_| std::thread::spawn(run)).collect();
+    run();
+    drop(helpers);
+    Ok(())
+}
+
+unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
+    // SAFETY: the C library passes a received request and room for the
+    // reply; each MIG demultiplexer handles its own message IDs only.
+    unsafe {
+        (raw::io_server(request, reply) != 0
+            || raw::fs_server(request, reply) != 0
+            || raw::fsys_server(request, reply) != 0
+            || raw::notify_server(request, reply) != 0) as raw::boolean_t
+    }
+}
+
+// ---- what the MIG mutations call --------------------------------------
+
+fn lookup(port: RawPort) -> Option<Arc<Slot>> {
+    let reg = registry().ok()?;
+    reg.slots.lock().unwrap_or_else(|e| e.into_inner()).get(&port).cloned()
+}
+
+/// The intran of io and fs requests: the protid behind `port`, or null.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_protid_from_port(port: RawPort) -> raw::hurd_sys_protid_t {
+    match lookup(port) {
+        Some(slot) if matches!(slot.object, Object::Node(_)) => Arc::into_raw(slot) as raw::hurd_sys_protid_t,
+        _ => std::ptr::null_mut(),
+    }
+}
+
+/// Protected payloads are not used: no request carries one.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_protid_from_payload(_payload: std::ffi::c_ulong) -> raw::hurd_sys_protid_t {
+    std::ptr::null_mut()
+}
+
+/// The destructor of io and fs requests: drops the intran's reference.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_protid_release(protid: raw::hurd_sys_protid_t) {
+    if !protid.is_null() {
+        // SAFETY: a non-null protid comes from Arc::into_raw in the intran.
+        drop(unsafe { Arc::from_raw(protid as *const Slot) });
+    }
+}
+
+/// The intran of fsys requests: the control behind `port`, or null.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_control_from_port(port: RawPort) -> raw::hurd_sys_control_t {
+    match lookup(port) {
+        Some(slot) if matches!(slot.object, Object::Control(_)) => Arc::into_raw(slot) as raw::hurd_sys_control_t,
+        _ => std::ptr::null_mut(),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_control_from_payload(_payload: std::ffi::c_ulong) -> raw::hurd_sys_control_t {
+    std::ptr::null_mut()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_control_release(control: raw::hurd_sys_control_t) {
+    if !control.is_null() {
+        // SAFETY: as hurd_sys_protid_release, for a control.
+        drop(unsafe { Arc::from_raw(control as *const Slot) });
+    }
+}
+
+/// What the weak default of every routine Rust does not define calls.
+///
+/// # Safety
+/// `name` is a NUL-terminated string (the C defaults pass a literal).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hurd_sys_unimplemented(name: *const c_char) {
+    // SAFETY: the C defaults pass a string literal.
+    let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    unsupported(&name);
+}
+
+/// The object behind a protid pointer, borrowed for one routine.
+///
+/// # Safety
+/// `p` is null or came from the intran and is still held by the stub.
+unsafe fn slot<'a>(p: *mut c_void) -> Option<&'a Slot> {
+    // SAFETY: see above: the stub holds the reference until the destructor.
+    unsafe { (p as *const Slot).as_ref() }
+}
+
+fn node_of(slot: Option<&Slot>) -> Option<&Arc<dyn Node>> {
+    match slot {
+        Some(Slot { object: Object::Node(n), .. }) => Some(n),
+        _ => None,
+    }
+}
+
+fn control_of(slot: Option<&Slot>) -> Option<&Arc<dyn Control>> {
+    match slot {
+        Some(Slot { object: Object::Control(c), .. }) => Some(c),
+        _ => None,
+    }
+}
+
+/// Writes a reply port: a retry's, or a new port for a node served here.
+///
+/// # Safety
+/// The four pointers are the routine's out-parameters.
+unsafe fn write_reply(
+    reply: Reply,
+    do_retry: *mut raw::retry_type,
+    retry_name: *mut c_char,
+    result: *mut RawPort,
+    result_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let (kind, name, port) = match reply {
+        Reply::Retry { kind, name, port } => (kind, name, port),
+        Reply::Open(node) => match serve_object(Object::Node(node)) {
+            Ok(port) => (RetryKind::Normal, String::new(), port),
+            Err(e) => {
+                log::error!("{e}");
+                return Errno::ENOMEM.0;
+            }
+        },
+    };
+    // string_t holds 1024 bytes with the NUL.
+    if name.len() >= 1024 || name.contains('\0') {
+        return Errno::ENAMETOOLONG.0;
+    }
+    // SAFETY: the stub gives room for a string_t and for one port.
+    unsafe {
+        std::ptr::copy_nonoverlapping(name.as_ptr(), retry_name.cast::<u8>(), name.len());
+        *retry_name.add(name.len()) = 0;
+        *do_retry = kind.raw();
+        *result = port.into_raw();
+        *result_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+    }
+    0
+}
+
+fn ids(p: *const u32, n: raw::mach_msg_type_number_t) -> Vec<u32> {
+    if p.is_null() || n == 0 {
+        return Vec::new();
+    }
+    // SAFETY: MIG passes `n` ids at `p`.
+    unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec()
+}
+
+// ---- the routines ------------------------------------------------------
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_fsys_getroot(
+    fsys: raw::hurd_sys_control_t,
+    dotdot: RawPort,
+    uids: raw::const_idarray_t,
+    nuids: raw::mach_msg_type_number_t,
+    gids: raw::const_idarray_t,
+    ngids: raw::mach_msg_type_number_t,
+    flags: c_int,
+    do_retry: *mut raw::retry_type,
+    retry_name: *mut c_char,
+    file: *mut RawPort,
+    file_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the control for this call.
+    let Some(control) = control_of(unsafe { slot(fsys.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: the request moved a send right for `dotdot` to us.
+    let Some(dotdot) = (unsafe { SendRight::from_raw(dotdot) }) else { return Errno::EINVAL.0 };
+    let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
+    match control.getroot(dotdot, &creds, flags) {
+        // SAFETY: the out-parameters are the stub's.
+        Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, file, file_poly) },
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_fsys_goaway(fsys: raw::hurd_sys_control_t, flags: c_int) -> raw::kern_return_t {
+    // SAFETY: the stub holds the control for this call.
+    match control_of(unsafe { slot(fsys.cast()) }) {
+        Some(control) => control.goaway(flags).0,
+        None => Errno::EOPNOTSUPP.0,
+    }
+}
+
+/// Hands `bytes` back as a `data_t` out-parameter: into the stub's buffer
+/// when it fits, else into pages the reply carries out of line.
+///
+/// # Safety
+/// `data` and `len` are the stub's out-parameters.
+unsafe fn write_data(
+    bytes: &[u8],
+    data: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub set *data to a buffer of *len bytes.
+    unsafe {
+        if bytes.len() > *len as usize {
+            let mut addr: raw::vm_address_t = 0;
+            let code = raw::vm_allocate(task(), &mut addr, bytes.len() as _, 1);
+            if code != 0 {
+                return code;
+            }
+            *data = addr as raw::data_t;
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), (*data).cast::<u8>(), bytes.len());
+        *len = bytes.len() as _;
+    }
+    0
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_fsys_get_options(
+    server: raw::hurd_sys_control_t,
+    options: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the control for this call.
+    let Some(control) = control_of(unsafe { slot(server.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let mut argz = Vec::new();
+    for a in control.options() {
+        argz.extend_from_slice(a.as_bytes());
+        argz.push(0);
+    }
+    // SAFETY: the out-parameters are the stub's.
+    unsafe { write_data(&argz, options, len) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_fsys_set_options(
+    fsys: raw::hurd_sys_control_t,
+    options: raw::const_data_t,
+    len: raw::mach_msg_type_number_t,
+    _do_children: c_int,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the control for this call.
+    let Some(control) = control_of(unsafe { slot(fsys.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let bytes = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: MIG passes `len` bytes at `options`.
+        unsafe { std::slice::from_raw_parts(options.cast::<u8>(), len as usize) }
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else { return Errno::EINVAL.0 };
+    let args: Vec<String> = text.split_terminator('\0').map(str::to_owned).collect();
+    match control.set_options(&args) {
+        Ok(()) => 0,
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_stat(io: raw::hurd_sys_protid_t, out: *mut raw::io_statbuf_t) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    match node.stat() {
+        Ok(s) => {
+            let st = raw::io_statbuf_t {
+                st_mode: s.mode,
+                st_size: s.size,
+                st_nlink: s.nlink,
+                st_uid: s.uid,
+                st_gid: s.gid,
+                st_ino: s.ino,
+                st_blksize: 4096,
+                st_fsid: std::process::id() as _,
+                ..Default::default()
+            };
+            // SAFETY: the stub gives room for one stat buffer.
+            unsafe { *out = st };
+            0
+        }
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_read(
+    io: raw::hurd_sys_protid_t,
+    data: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+    offset: raw::loff_t,
+    amount: raw::vm_size_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    match node.read(offset, amount) {
+        // SAFETY: the out-parameters are the stub's.
+        Ok(bytes) => unsafe { write_data(&bytes[..bytes.len().min(amount)], data, len) },
+        Err(e) => e.0,
+    }
+}
+
+/// No client holds a send right to `port` any more: stop serving it.
+#[unsafe(no_mangle)]
+pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_port_mscount_t) -> raw::kern_return_t {
+    if let Ok(reg) = registry() {
+        let removed = reg.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&port);
+        if removed.is_some() {
+            log::debug!("port {port}: no senders left, no longer served");
+        }
+    }
+    0
+}
