@@ -11,3 +11,6 @@
 #![deny(unsafe_code)]
 
 pub mod options;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+pub mod link;

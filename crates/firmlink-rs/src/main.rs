@@ -19,7 +19,12 @@ leads back to where the link sits.",
             arg: None,
             doc: "hand TARGET out as the client may use it (default)",
         },
-        Opt { short: Some('t'), long: "timeout", arg: Some("SECONDS"), doc: "go away after SECONDS unused (0: never)" },
+        Opt {
+            short: Some('t'),
+            long: "timeout",
+            arg: Some("SECONDS"),
+            doc: "go away after SECONDS without a lookup (0: never)",
+        },
     ],
     footer: "Example: settrans -a /tmp/link firmlink-rs --readonly /gnu/store\n",
 };
@@ -36,7 +41,23 @@ fn main() {
     }
     let options = Options::parse(&raw, None).unwrap_or_else(|e| PROGRAM.usage_error(e));
     log::debug!("options: {:?}", options.to_args());
-    PROGRAM.fail(EXIT_OS, "serving a firmlink needs GNU/Hurd and is not in this version yet");
+    if let Err(e) = serve(options) {
+        PROGRAM.fail(EXIT_OS, e);
+    }
+}
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn serve(options: Options) -> Result<(), hurd::server::ServerError> {
+    let program = std::env::args().next().unwrap_or_else(|| PROGRAM.name.to_owned());
+    let idle = options.timeout;
+    let link = firmlink::link::Firmlink::new(program, options);
+    hurd::server::startup(link, hurd::fs::O_READ)?;
+    hurd::server::serve(2, idle)
+}
+
+#[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
+fn serve(_: Options) -> Result<(), String> {
+    Err("serving a firmlink needs GNU/Hurd (and hurd-sys built from a GNU/Hurd sysroot)".into())
 }
 
 /// The standard options as lexopt would name them, so that `Program`

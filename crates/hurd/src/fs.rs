@@ -16,6 +16,10 @@ pub enum FsError {
     Lookup { path: PathBuf, code: Errno },
     #[error("file_get_translator: {code}")]
     GetTranslator { code: Errno },
+    #[error("file_reparent: {code}")]
+    Reparent { code: Errno },
+    #[error("io_restrict_auth: {code}")]
+    RestrictAuth { code: Errno },
     #[error("the translator's arguments are not text")]
     NotText,
 }
@@ -25,6 +29,8 @@ pub const O_READ: i32 = raw::O_RDONLY as i32;
 pub const O_WRITE: i32 = raw::O_WRONLY as i32;
 /// Look up the node itself, not what a translator on it serves.
 pub const O_NOTRANS: i32 = raw::O_NOTRANS as i32;
+/// Create the node if it does not exist.
+pub const O_CREAT: i32 = raw::O_CREAT as i32;
 
 /// Looks `path` up from this process's root and working directory, with
 /// open flags `flags` (the Hurd's `O_*`) and, for a creation, `mode`.
@@ -63,4 +69,44 @@ pub fn translator(node: &SendRight) -> Result<Vec<String>, FsError> {
     }
     let text = String::from_utf8(bytes).map_err(|_| FsError::NotText)?;
     Ok(text.split_terminator('\0').map(str::to_owned).collect())
+}
+
+impl FsError {
+    /// The return code behind the error.
+    pub fn code(&self) -> Errno {
+        match self {
+            FsError::Nul { .. } => Errno::EINVAL,
+            FsError::NotText => Errno::EIO,
+            FsError::Lookup { code, .. }
+            | FsError::GetTranslator { code }
+            | FsError::Reparent { code }
+            | FsError::RestrictAuth { code } => *code,
+        }
+    }
+}
+
+/// `file` again, with `..` from it leading to `parent` (what keeps a
+/// firmlinked tree's `..` where the link sits).
+pub fn reparent(file: &SendRight, parent: &SendRight) -> Result<SendRight, FsError> {
+    let mut new: raw::mach_port_t = 0;
+    // SAFETY: both ports are send rights we hold (the parent's is copied
+    // into the request); the reply's right is ours.
+    let code = unsafe { raw::file_reparent(file.as_raw(), parent.as_raw(), &mut new) };
+    check(code).map_err(|code| FsError::Reparent { code })?;
+    // SAFETY: a valid name from the reply is ours to release.
+    unsafe { SendRight::from_raw(new) }.ok_or(FsError::Reparent { code: Errno::EIO })
+}
+
+/// `io` again, with no more than the given user and group ids; with none,
+/// a port its holder must reauthenticate before it can do anything.
+pub fn restrict_auth(io: &SendRight, uids: &[u32], gids: &[u32]) -> Result<SendRight, FsError> {
+    let mut new: raw::mach_port_t = 0;
+    // SAFETY: the id arrays are read for their lengths only; the reply's
+    // right is ours.
+    let code = unsafe {
+        raw::io_restrict_auth(io.as_raw(), &mut new, uids.as_ptr(), uids.len() as _, gids.as_ptr(), gids.len() as _)
+    };
+    check(code).map_err(|code| FsError::RestrictAuth { code })?;
+    // SAFETY: as in reparent.
+    unsafe { SendRight::from_raw(new) }.ok_or(FsError::RestrictAuth { code: Errno::EIO })
 }

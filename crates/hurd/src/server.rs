@@ -91,6 +91,13 @@ pub trait Control: Send + Sync {
         let _ = args;
         Err(unsupported("fsys_set_options"))
     }
+
+    /// Nobody holds the control port any more: the node was removed, or
+    /// its file system dropped the translator. By default, leave.
+    fn orphaned(&self) {
+        log::info!("the control port has no senders left: leaving");
+        std::process::exit(0);
+    }
 }
 
 /// A node as one client opened it (a protid). Methods not implemented
@@ -152,6 +159,15 @@ fn registry() -> Result<&'static Registry, PortError> {
     }
     let set = PortSet::allocate()?;
     Ok(REGISTRY.get_or_init(|| Registry { set, slots: Mutex::new(HashMap::new()) }))
+}
+
+/// How many ports handed to clients are still held: what keeps a
+/// translator that serves nodes itself from leaving.
+pub fn open_ports() -> usize {
+    registry().map_or(0, |reg| {
+        let slots = reg.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.values().filter(|s| matches!(s.object, Object::Node(_))).count()
+    })
 }
 
 /// Serves `object` on a new port and gives a send right to it. The port
@@ -551,8 +567,10 @@ pub unsafe extern "C" fn S_io_read(
 pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_port_mscount_t) -> raw::kern_return_t {
     if let Ok(reg) = registry() {
         let removed = reg.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&port);
-        if removed.is_some() {
-            log::debug!("port {port}: no senders left, no longer served");
+        match removed.as_deref() {
+            Some(Slot { object: Object::Control(control), .. }) => control.orphaned(),
+            Some(_) => log::debug!("port {port}: no senders left, no longer served"),
+            None => {}
         }
     }
     0

@@ -1,0 +1,110 @@
+//! The firmlink on the Hurd: a translator whose root is its target,
+//! handed out through a retry.
+
+use std::sync::{Arc, Mutex};
+
+use hurd::errno::Errno;
+use hurd::fs::{self, O_CREAT};
+use hurd::port::SendRight;
+use hurd::server::{Control, Credentials, Node, Reply, RetryKind, Stat};
+use hurd_translator::goaway::{Busy, Decision, GoawayFlags, decide};
+use hurd_translator::open::check_readonly;
+
+use crate::options::Options;
+
+/// `S_IFLNK`, the Hurd's (and everyone's) type bits of a symbolic link.
+const S_IFLNK: u32 = 0o120_000;
+
+/// One firmlink: its options, changeable with `fsys_set_options`.
+#[derive(Debug)]
+pub struct Firmlink {
+    program: String,
+    options: Mutex<Options>,
+}
+
+impl Firmlink {
+    pub fn new(program: String, options: Options) -> Arc<Firmlink> {
+        Arc::new(Firmlink { program, options: Mutex::new(options) })
+    }
+
+    fn options_now(&self) -> Options {
+        self.options.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Looks the target up with the translator's own credentials, reparents
+/// it to `dotdot` and strips its credentials, so that the client
+/// reauthenticates it as itself: what a client gets from a firmlink.
+pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32, readonly: bool) -> Result<SendRight, Errno> {
+    if readonly {
+        check_readonly(flags)?;
+    }
+    let target = fs::lookup(target.as_ref(), flags & !O_CREAT, 0).map_err(|e| e.code())?;
+    let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
+    fs::restrict_auth(&reparented, &[], &[]).map_err(|e| e.code())
+}
+
+impl Control for Firmlink {
+    fn getroot(&self, dotdot: SendRight, _creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+        let options = self.options_now();
+        match firmlink_port(&options.target, &dotdot, flags, options.readonly) {
+            Ok(port) => Ok(Reply::Retry { kind: RetryKind::Reauth, name: String::new(), port }),
+            // No target: the link reads as a symbolic link to it.
+            Err(Errno::ENOENT) => Ok(Reply::Open(Arc::new(Dangling { target: options.target }))),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn goaway(&self, flags: i32) -> Errno {
+        let (flags, unknown) = GoawayFlags::from_bits(flags as u32);
+        if unknown != 0 {
+            log::warn!("fsys_goaway: unknown flags {unknown:#x} ignored");
+        }
+        // Clients hold the target's ports, not ours: only a client reading
+        // the dangling link holds one of ours, and that keeps nothing.
+        let busy = Busy { open_ports: hurd::server::open_ports(), processes: 0 };
+        match decide(flags, busy, false) {
+            Decision::Refuse => Errno::EBUSY,
+            Decision::Leave { .. } => {
+                log::info!("going away");
+                std::process::exit(0)
+            }
+        }
+    }
+
+    fn options(&self) -> Vec<String> {
+        let mut args = vec![self.program.clone()];
+        args.extend(self.options_now().to_args());
+        args
+    }
+
+    fn set_options(&self, args: &[String]) -> Result<(), Errno> {
+        let mut current = self.options.lock().unwrap_or_else(|e| e.into_inner());
+        // fsysopts passes the options without the program name.
+        let new = Options::parse(args, Some(&current)).map_err(|e| {
+            log::warn!("fsys_set_options: {e}");
+            Errno::EINVAL
+        })?;
+        *current = new;
+        Ok(())
+    }
+}
+
+/// The link itself, when its target does not exist: a symbolic link whose
+/// contents are the target's name.
+#[derive(Debug)]
+struct Dangling {
+    target: String,
+}
+
+impl Node for Dangling {
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { mode: S_IFLNK | 0o777, size: self.target.len() as i64, nlink: 1, ..Stat::default() })
+    }
+
+    fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let bytes = self.target.as_bytes();
+        let start = usize::try_from(offset).map_err(|_| Errno::EINVAL)?.min(bytes.len());
+        Ok(bytes[start..(start + amount).min(bytes.len())].to_vec())
+    }
+}
