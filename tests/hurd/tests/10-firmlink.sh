@@ -1,0 +1,68 @@
+#!/bin/sh
+# firmlink-rs beside the C /hurd/firmlink, on the same targets: what a
+# client sees through each must be the same, and firmlink-rs must also
+# leave when told to and hand out read-only targets.
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+here=$PWD
+mkdir -p a/target/sub
+echo hello > a/target/file
+echo marker > marker
+
+# Processes running a program whose command line mentions $1.
+running() { grep -l -- "$1" /proc/[0-9]*/cmdline 2>/dev/null | wc -l; }
+
+for impl in /hurd/firmlink firmlink-rs; do
+  name=$(basename "$impl")
+  link=$here/link-$name
+  touch "$link"
+  settrans -a "$link" "$impl" "$here/a/target"
+
+  # The same listing and contents through the link.
+  ls -l "$link/" > "ls-$name"
+  [ "$(cat "$link/file")" = hello ] || fail "$name: file reads '$(cat "$link/file")'"
+  # `..` from inside the target leads back to the link's parent, not the
+  # target's: marker is beside the link only.
+  [ -e "$link/sub/../../marker" ] || fail "$name: .. from inside does not lead to the link's parent"
+  [ ! -e "$link/sub/../../target" ] || fail "$name: .. from inside leads to the target's parent"
+
+  # A target that does not exist reads as a symlink to it.
+  dangling=$here/dangling-$name
+  touch "$dangling"
+  settrans -a "$dangling" "$impl" "$here/missing-$name"
+  [ "$(readlink "$dangling")" = "$here/missing-$name" ] || fail "$name: readlink gives '$(readlink "$dangling")'"
+  [ -L "$dangling" ] || fail "$name: test -L does not see a link: $(ls -l "$dangling")"
+  settrans -g "$dangling"
+done
+
+cmp ls-firmlink ls-firmlink-rs || fail "the listings through the two differ"
+
+# fsysopts shows the live options, and changes them.
+opts=$(fsysopts "$here/link-firmlink-rs")
+case $opts in
+  *firmlink-rs*" $here/a/target") ;;
+  *) fail "fsysopts printed '$opts'" ;;
+esac
+fsysopts "$here/link-firmlink-rs" --readonly
+case $(fsysopts "$here/link-firmlink-rs") in
+  *"--readonly $here/a/target") ;;
+  *) fail "fsysopts --readonly did not take: $(fsysopts "$here/link-firmlink-rs")" ;;
+esac
+
+# settrans -g ends the translator: no process is left.
+[ "$(running "$here/a/target")" -ge 1 ] || fail "no translator process is running before the goaway"
+settrans -g "$here/link-firmlink-rs"
+settrans -g "$here/link-firmlink"
+sleep 1
+left=$(running "$here/a/target")
+[ "$left" = 0 ] || fail "$left translator processes left after settrans -g"
+
+# Read-only: a write through the link fails with EROFS, a read works.
+touch ro
+settrans -a ro firmlink-rs --readonly "$here/a/target/file"
+[ "$(cat ro)" = hello ] || fail "read-only link reads '$(cat ro)'"
+if echo more >> ro 2> err; then fail "a write through a read-only link succeeded"; fi
+grep -qi "read-only file system" err || fail "the write failed, but not with EROFS: $(cat err)"
+[ "$(cat a/target/file)" = hello ] || fail "the target changed"
+settrans -g ro
+echo "ok: listings equal, .. returns to the link's parent, dangling links read as links, goaway leaves nothing, read-only refuses writes"
