@@ -2,6 +2,9 @@
 //!
 //!   hurd-probe translator PATH   the passive translator on PATH
 //!   hurd-probe pids              this process's PIDs, from the proc server
+//!   hurd-probe bench-lookup PATH COUNT
+//!                                look PATH up and stat it COUNT times; print
+//!                                the mean nanoseconds per lookup and stat
 
 #![deny(unsafe_code)]
 
@@ -10,7 +13,7 @@ use sandbox_cli::{EXIT_OS, Program};
 const PROGRAM: Program = Program {
     name: "hurd-probe",
     version: env!("CARGO_PKG_VERSION"),
-    usage: &["translator PATH", "pids"],
+    usage: &["translator PATH", "pids", "bench-lookup PATH COUNT"],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
     footer: "",
@@ -40,12 +43,17 @@ fn main() {
 enum Question {
     Translator(std::path::PathBuf),
     Pids,
+    BenchLookup(std::path::PathBuf, u32),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
     match args {
         [cmd, path] if cmd == "translator" => Ok(Question::Translator(path.into())),
         [cmd] if cmd == "pids" => Ok(Question::Pids),
+        [cmd, path, count] if cmd == "bench-lookup" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Question::BenchLookup(path.into(), n)),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
         [] => Err("no question: `translator PATH` or `pids`".into()),
         _ => Err(format!("unknown question: {}", args.join(" "))),
     }
@@ -61,6 +69,14 @@ fn ask(question: &Question) -> Result<String, String> {
         Question::Pids => {
             let p = hurd::process::pids().map_err(|e| e.to_string())?;
             Ok(format!("pid {} ppid {} orphaned {}", p.pid, p.ppid, p.orphaned))
+        }
+        Question::BenchLookup(path, count) => {
+            let start = std::time::Instant::now();
+            for _ in 0..*count {
+                let node = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+                hurd::fs::stat(&node).map_err(|e| e.to_string())?;
+            }
+            Ok(format!("{}", start.elapsed().as_nanos() / u128::from(*count)))
         }
     }
 }
@@ -84,5 +100,7 @@ mod tests {
         assert_eq!(parse(&s(&["pids"])), Ok(Question::Pids));
         assert!(parse(&s(&[])).unwrap_err().starts_with("no question"));
         assert_eq!(parse(&s(&["pids", "x"])), Err("unknown question: pids x".into()));
+        assert_eq!(parse(&s(&["bench-lookup", "/a", "10"])), Ok(Question::BenchLookup("/a".into(), 10)));
+        assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
     }
 }

@@ -20,6 +20,8 @@ pub enum FsError {
     Reparent { code: Errno },
     #[error("io_restrict_auth: {code}")]
     RestrictAuth { code: Errno },
+    #[error("io_stat: {code}")]
+    Stat { code: Errno },
     #[error("the translator's arguments are not text")]
     NotText,
 }
@@ -80,7 +82,8 @@ impl FsError {
             FsError::Lookup { code, .. }
             | FsError::GetTranslator { code }
             | FsError::Reparent { code }
-            | FsError::RestrictAuth { code } => *code,
+            | FsError::RestrictAuth { code }
+            | FsError::Stat { code } => *code,
         }
     }
 }
@@ -109,4 +112,25 @@ pub fn restrict_auth(io: &SendRight, uids: &[u32], gids: &[u32]) -> Result<SendR
     check(code).map_err(|code| FsError::RestrictAuth { code })?;
     // SAFETY: as in reparent.
     unsafe { SendRight::from_raw(new) }.ok_or(FsError::RestrictAuth { code: Errno::EIO })
+}
+
+/// What `io_stat` says of a node (the fields the suite uses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Type and permission bits (`S_IFLNK | 0o777`, …).
+    pub mode: u32,
+    pub size: i64,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub ino: u64,
+}
+
+/// Asks the server of `node` for its status.
+pub fn stat(node: &SendRight) -> Result<Stat, FsError> {
+    let mut st = raw::io_statbuf_t::default();
+    // SAFETY: `st` is a valid stat buffer for the reply.
+    let code = unsafe { raw::io_stat(node.as_raw(), &mut st) };
+    check(code).map_err(|code| FsError::Stat { code })?;
+    Ok(Stat { mode: st.st_mode, size: st.st_size, nlink: st.st_nlink, uid: st.st_uid, gid: st.st_gid, ino: st.st_ino })
 }

@@ -61,16 +61,7 @@ impl std::fmt::Debug for Reply {
 }
 
 /// What `io_stat` reports of a node served here.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stat {
-    /// Type and permission bits (`S_IFLNK | 0o777`, …).
-    pub mode: u32,
-    pub size: i64,
-    pub nlink: u64,
-    pub uid: u32,
-    pub gid: u32,
-    pub ino: u64,
-}
+pub use crate::fs::Stat;
 
 /// The translator itself, as its control port's requests address it.
 pub trait Control: Send + Sync {
