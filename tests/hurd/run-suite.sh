@@ -3,7 +3,9 @@
 # scripts/hurd-vm). Either one command (/test/command exists) or every
 # test under /test/tests, each with a time limit, reporting one
 # "@@hurd-vm test NAME RESULT SECONDS" line per test; a failed test's
-# output follows its line, indented.
+# output follows its line, indented. Output reaches the console a line at
+# a time, through the shell's builtins (large writes can stall it).
+show() { while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done < "$1"; }
 PATH=/test/bin:/bin:/sbin:/hurd
 export PATH
 limit=$(cat /test/test-timeout 2>/dev/null || echo 300)
@@ -11,7 +13,7 @@ limit=$(cat /test/test-timeout 2>/dev/null || echo 300)
 if [ -r /test/command ]; then
   sh /test/command > /tmp/command.out 2>&1
   status=$?
-  cat /tmp/command.out
+  show /tmp/command.out
   echo "@@hurd-vm status $status"
   exit 0
 fi
@@ -32,7 +34,8 @@ for t in /test/tests/*.sh; do
   esac
   echo "@@hurd-vm test $name $result $took"
   if [ "$result" != pass ]; then
-    sed 's/^/    /' "/tmp/$name.out"
+    sed 's/^/    /' "/tmp/$name.out" > "/tmp/$name.indented"
+    show "/tmp/$name.indented"
     echo "    (exit status $status)"
   fi
 done

@@ -40,17 +40,21 @@ pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32, readonly: boo
         check_readonly(flags)?;
     }
     let target = fs::lookup(target.as_ref(), flags & !O_CREAT, 0).map_err(|e| e.code())?;
+    log::debug!("target {target:?}, dotdot {dotdot:?}");
     let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
-    fs::restrict_auth(&reparented, &[], &[]).map_err(|e| e.code())
+    log::debug!("reparented {reparented:?}");
+    let restricted = fs::restrict_auth(&reparented, &[], &[]).map_err(|e| e.code())?;
+    log::debug!("restricted {restricted:?}");
+    Ok(restricted)
 }
 
 impl Control for Firmlink {
-    fn getroot(&self, dotdot: SendRight, _creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+    fn getroot(&self, dotdot: &SendRight, _creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         let options = self.options_now();
-        match firmlink_port(&options.target, &dotdot, flags, options.readonly) {
+        match firmlink_port(&options.target, dotdot, flags, options.readonly) {
             Ok(port) => Ok(Reply::Retry { kind: RetryKind::Reauth, name: String::new(), port }),
             // No target: the link reads as a symbolic link to it.
-            Err(Errno::ENOENT) => Ok(Reply::Open(Arc::new(Dangling { target: options.target }))),
+            Err(Errno::ENOENT) => Ok(Reply::Open(Arc::new(Dangling { target: options.target.into() }))),
             Err(e) => Err(e),
         }
     }
@@ -92,9 +96,9 @@ impl Control for Firmlink {
 
 /// The link itself, when its target does not exist: a symbolic link whose
 /// contents are the target's name.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Dangling {
-    target: String,
+    target: Arc<str>,
 }
 
 impl Node for Dangling {
@@ -106,5 +110,10 @@ impl Node for Dangling {
         let bytes = self.target.as_bytes();
         let start = usize::try_from(offset).map_err(|_| Errno::EINVAL)?.min(bytes.len());
         Ok(bytes[start..(start + amount).min(bytes.len())].to_vec())
+    }
+
+    fn lookup(&self, name: &str, _flags: i32, _mode: u32) -> Result<Reply, Errno> {
+        // Only the link itself can be opened again; it has nothing below.
+        if name.is_empty() { Ok(Reply::Open(Arc::new(self.clone()))) } else { Err(Errno::ENOTDIR) }
     }
 }

@@ -12,7 +12,12 @@ const PROGRAM: Program = Program {
     doc: "A translator for firmlinks: the node it sits on leads to TARGET, and `..` from inside TARGET \
 leads back to where the link sits.",
     options: &[
-        Opt { short: Some('r'), long: "readonly", arg: None, doc: "hand TARGET out without write access" },
+        Opt {
+            short: Some('r'),
+            long: "readonly",
+            arg: None,
+            doc: "refuse to open TARGET for writing (EROFS); below a directory TARGET, its own file system decides",
+        },
         Opt {
             short: Some('w'),
             long: "writable",

@@ -2,6 +2,10 @@
 //!
 //!   hurd-probe translator PATH   the passive translator on PATH
 //!   hurd-probe pids              this process's PIDs, from the proc server
+//!   hurd-probe options PATH [OPTION...]
+//!                                the options of the translator on PATH itself
+//!                                (fsysopts reaches a firmlink's target instead);
+//!                                with OPTIONs, set them first
 //!   hurd-probe bench-lookup PATH COUNT
 //!                                look PATH up and stat it COUNT times; print
 //!                                the mean nanoseconds per lookup and stat
@@ -13,7 +17,7 @@ use sandbox_cli::{EXIT_OS, Program};
 const PROGRAM: Program = Program {
     name: "hurd-probe",
     version: env!("CARGO_PKG_VERSION"),
-    usage: &["translator PATH", "pids", "bench-lookup PATH COUNT"],
+    usage: &["translator PATH", "pids", "options PATH [OPTION...]", "bench-lookup PATH COUNT"],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
     footer: "",
@@ -44,12 +48,14 @@ enum Question {
     Translator(std::path::PathBuf),
     Pids,
     BenchLookup(std::path::PathBuf, u32),
+    Options(std::path::PathBuf, Vec<String>),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
     match args {
         [cmd, path] if cmd == "translator" => Ok(Question::Translator(path.into())),
         [cmd] if cmd == "pids" => Ok(Question::Pids),
+        [cmd, path, set @ ..] if cmd == "options" => Ok(Question::Options(path.into(), set.to_vec())),
         [cmd, path, count] if cmd == "bench-lookup" => match count.parse::<u32>() {
             Ok(n) if n > 0 => Ok(Question::BenchLookup(path.into(), n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
@@ -69,6 +75,14 @@ fn ask(question: &Question) -> Result<String, String> {
         Question::Pids => {
             let p = hurd::process::pids().map_err(|e| e.to_string())?;
             Ok(format!("pid {} ppid {} orphaned {}", p.pid, p.ppid, p.orphaned))
+        }
+        Question::Options(path, set) => {
+            let node = hurd::fs::lookup(path, hurd::fs::O_NOTRANS, 0).map_err(|e| e.to_string())?;
+            let control = hurd::fs::translator_control(&node).map_err(|e| e.to_string())?;
+            if !set.is_empty() {
+                hurd::fs::set_options(&control, set).map_err(|e| e.to_string())?;
+            }
+            Ok(hurd::fs::options(&control).map_err(|e| e.to_string())?.join(" "))
         }
         Question::BenchLookup(path, count) => {
             let start = std::time::Instant::now();
@@ -102,5 +116,7 @@ mod tests {
         assert_eq!(parse(&s(&["pids", "x"])), Err("unknown question: pids x".into()));
         assert_eq!(parse(&s(&["bench-lookup", "/a", "10"])), Ok(Question::BenchLookup("/a".into(), 10)));
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
+        assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));
+        assert_eq!(parse(&s(&["options", "/l", "-r"])), Ok(Question::Options("/l".into(), vec!["-r".into()])));
     }
 }

@@ -22,6 +22,8 @@ pub enum FsError {
     RestrictAuth { code: Errno },
     #[error("io_stat: {code}")]
     Stat { code: Errno },
+    #[error("{rpc}: {code}")]
+    Control { rpc: &'static str, code: Errno },
     #[error("the translator's arguments are not text")]
     NotText,
 }
@@ -53,15 +55,29 @@ pub fn lookup(path: &Path, flags: i32, mode: u32) -> Result<SendRight, FsError> 
 }
 
 /// The passive translator recorded on `node` (program and arguments), or
-/// an empty list when there is none.
+/// an empty list when there is none (file systems answer EINVAL then).
 pub fn translator(node: &SendRight) -> Result<Vec<String>, FsError> {
+    let rpc = |data: &mut raw::data_t, len: &mut raw::mach_msg_type_number_t| {
+        // SAFETY: `data` points to `len` writable bytes, as the stub wants.
+        unsafe { raw::file_get_translator(node.as_raw(), data, len) }
+    };
+    match receive_argz(rpc) {
+        Err(Errno::EINVAL) => Ok(Vec::new()),
+        Err(code) => Err(FsError::GetTranslator { code }),
+        Ok(None) => Err(FsError::NotText),
+        Ok(Some(args)) => Ok(args),
+    }
+}
+
+/// Calls an RPC that answers with a `data_t` holding an argz vector, and
+/// decodes it (`None`: not text).
+fn receive_argz(
+    rpc: impl FnOnce(&mut raw::data_t, &mut raw::mach_msg_type_number_t) -> raw::kern_return_t,
+) -> Result<Option<Vec<String>>, Errno> {
     let mut buffer = [0u8; 1024];
     let mut data: raw::data_t = buffer.as_mut_ptr().cast();
     let mut len: raw::mach_msg_type_number_t = buffer.len() as _;
-    // SAFETY: `data` points to `len` writable bytes; the stub either fills
-    // them or replaces `data` with memory the kernel allocated for us.
-    let code = unsafe { raw::file_get_translator(node.as_raw(), &mut data, &mut len) };
-    check(code).map_err(|code| FsError::GetTranslator { code })?;
+    check(rpc(&mut data, &mut len))?;
     // SAFETY: after success, `data` points to `len` bytes of the reply.
     let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }.to_vec();
     if data.cast::<u8>() != buffer.as_mut_ptr() {
@@ -69,8 +85,44 @@ pub fn translator(node: &SendRight) -> Result<Vec<String>, FsError> {
         // and `bytes` holds our copy.
         unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
     }
-    let text = String::from_utf8(bytes).map_err(|_| FsError::NotText)?;
-    Ok(text.split_terminator('\0').map(str::to_owned).collect())
+    Ok(String::from_utf8(bytes).ok().map(|t| t.split_terminator('\0').map(str::to_owned).collect()))
+}
+
+/// The control port of the translator sitting on `node` (looked up with
+/// `O_NOTRANS`): what reaches a firmlink itself rather than its target.
+pub fn translator_control(node: &SendRight) -> Result<SendRight, FsError> {
+    let mut control: raw::mach_port_t = 0;
+    // SAFETY: the reply's right, if any, is ours.
+    let code = unsafe { raw::file_get_translator_cntl(node.as_raw(), &mut control) };
+    check(code).map_err(|code| FsError::Control { rpc: "file_get_translator_cntl", code })?;
+    // SAFETY: as above.
+    unsafe { SendRight::from_raw(control) }
+        .ok_or(FsError::Control { rpc: "file_get_translator_cntl", code: Errno::EIO })
+}
+
+/// A translator's options, from its control port (`fsys_get_options`).
+pub fn options(control: &SendRight) -> Result<Vec<String>, FsError> {
+    let rpc = |data: &mut raw::data_t, len: &mut raw::mach_msg_type_number_t| {
+        // SAFETY: `data` points to `len` writable bytes, as the stub wants.
+        unsafe { raw::fsys_get_options(control.as_raw(), data, len) }
+    };
+    match receive_argz(rpc) {
+        Err(code) => Err(FsError::Control { rpc: "fsys_get_options", code }),
+        Ok(None) => Err(FsError::NotText),
+        Ok(Some(args)) => Ok(args),
+    }
+}
+
+/// Changes a translator's options (`fsys_set_options`).
+pub fn set_options(control: &SendRight, args: &[String]) -> Result<(), FsError> {
+    let mut argz = Vec::new();
+    for a in args {
+        argz.extend_from_slice(a.as_bytes());
+        argz.push(0);
+    }
+    // SAFETY: the request copies `argz.len()` bytes from `argz`.
+    let code = unsafe { raw::fsys_set_options(control.as_raw(), argz.as_ptr().cast(), argz.len() as _, 0) };
+    check(code).map_err(|code| FsError::Control { rpc: "fsys_set_options", code })
 }
 
 impl FsError {
@@ -83,7 +135,8 @@ impl FsError {
             | FsError::GetTranslator { code }
             | FsError::Reparent { code }
             | FsError::RestrictAuth { code }
-            | FsError::Stat { code } => *code,
+            | FsError::Stat { code }
+            | FsError::Control { code, .. } => *code,
         }
     }
 }

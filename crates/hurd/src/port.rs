@@ -34,15 +34,16 @@ pub enum PortError {
     MoveMember { port: RawPort, set: RawPort, code: Errno },
 }
 
-/// Drops one user reference of `right` on `name`, logging a failure (a
-/// destructor cannot return one, and a failure here means a reference was
-/// already lost elsewhere).
+/// Drops one user reference of `right` on `name` (a receive right or a
+/// port set), logging a failure: a destructor cannot return one, and a
+/// failure here means a reference was already lost elsewhere.
 fn release(name: RawPort, right: raw::mach_port_right_t, what: &str) {
     // SAFETY: the caller owns one user reference of `right` on `name`,
     // which this gives back; nothing uses `name` through it afterwards.
     let code = unsafe { raw::mach_port_mod_refs(task(), name, right, -1) };
-    if let Err(e) = check(code) {
-        log::warn!("releasing {what} {name}: {e}");
+    match check(code) {
+        Ok(()) => log::trace!("released {what} {name}"),
+        Err(e) => log::warn!("releasing {what} {name}: {e}"),
     }
 }
 
@@ -57,7 +58,9 @@ impl SendRight {
     /// The caller must own that reference and give it up: nothing else
     /// may release it.
     pub unsafe fn from_raw(name: RawPort) -> Option<SendRight> {
-        is_valid(name).then_some(SendRight(name))
+        // `then`, not `then_some`: an eagerly built value for an invalid
+        // name would be dropped, and release a reference nobody owns.
+        is_valid(name).then(|| SendRight(name))
     }
 
     pub fn as_raw(&self) -> RawPort {
@@ -82,9 +85,21 @@ impl SendRight {
     }
 }
 
+/// Drops one user reference of a send or send-once right, or of the dead
+/// name it became when its port was destroyed.
+fn deallocate(name: RawPort, what: &str) {
+    // SAFETY: the caller owns one user reference on `name`; nothing uses
+    // the name through it afterwards.
+    let code = unsafe { raw::mach_port_deallocate(task(), name) };
+    match check(code) {
+        Ok(()) => log::trace!("released {what} {name}"),
+        Err(e) => log::warn!("releasing {what} {name}: {e}"),
+    }
+}
+
 impl Drop for SendRight {
     fn drop(&mut self) {
-        release(self.0, raw::HURD_SYS_RIGHT_SEND, "send right");
+        deallocate(self.0, "send right");
     }
 }
 
@@ -96,7 +111,7 @@ impl SendOnceRight {
     /// # Safety
     /// As [`SendRight::from_raw`], for a send-once right.
     pub unsafe fn from_raw(name: RawPort) -> Option<SendOnceRight> {
-        is_valid(name).then_some(SendOnceRight(name))
+        is_valid(name).then(|| SendOnceRight(name))
     }
 
     pub fn into_raw(self) -> RawPort {
@@ -108,7 +123,7 @@ impl SendOnceRight {
 
 impl Drop for SendOnceRight {
     fn drop(&mut self) {
-        release(self.0, raw::HURD_SYS_RIGHT_SEND_ONCE, "send-once right");
+        deallocate(self.0, "send-once right");
     }
 }
 

@@ -11,7 +11,7 @@
 //! side does not define answers EOPNOTSUPP (weak C defaults), as does a
 //! trait method a translator does not implement; each logs once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -65,8 +65,9 @@ pub use crate::fs::Stat;
 
 /// The translator itself, as its control port's requests address it.
 pub trait Control: Send + Sync {
-    /// `fsys_getroot`: a client reaches the node the translator sits on.
-    fn getroot(&self, dotdot: SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno>;
+    /// `fsys_getroot`: a client reaches the node the translator sits on;
+    /// `dotdot` is the directory it sits in.
+    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno>;
 
     /// `fsys_goaway`. Returning means the translator stays (answer the
     /// error); a translator that leaves exits the process from here, which
@@ -102,14 +103,22 @@ pub trait Node: Send + Sync {
         let _ = (offset, amount);
         Err(unsupported("io_read"))
     }
+
+    /// `dir_lookup` of `name` from this node. The C library looks up the
+    /// empty name on a node to open it again (readlink does, to read a
+    /// link's contents).
+    fn lookup(&self, name: &str, flags: i32, mode: u32) -> Result<Reply, Errno> {
+        let _ = (name, flags, mode);
+        Err(unsupported("dir_lookup"))
+    }
 }
 
 /// Logs, once per routine, that a translator was asked for something it
 /// does not do, and gives the answer for it.
 pub fn unsupported(routine: &str) -> Errno {
-    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    static SEEN: Mutex<Option<BTreeSet<String>>> = Mutex::new(None);
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.get_or_insert_with(HashSet::new).insert(routine.to_owned()) {
+    if seen.get_or_insert_with(BTreeSet::new).insert(routine.to_owned()) {
         log::info!("{routine}: not supported here (EOPNOTSUPP); said once");
     }
     Errno::EOPNOTSUPP
@@ -138,9 +147,11 @@ struct Slot {
     _port: ReceiveRight,
 }
 
+/// Ordered maps, not hash maps: a translator may start before the
+/// system has a random source (`/dev/urandom`), which std's hashing needs.
 struct Registry {
     set: PortSet,
-    slots: Mutex<HashMap<RawPort, Arc<Slot>>>,
+    slots: Mutex<BTreeMap<RawPort, Arc<Slot>>>,
 }
 
 fn registry() -> Result<&'static Registry, PortError> {
@@ -149,7 +160,7 @@ fn registry() -> Result<&'static Registry, PortError> {
         return Ok(r);
     }
     let set = PortSet::allocate()?;
-    Ok(REGISTRY.get_or_init(|| Registry { set, slots: Mutex::new(HashMap::new()) }))
+    Ok(REGISTRY.get_or_init(|| Registry { set, slots: Mutex::new(BTreeMap::new()) }))
 }
 
 /// How many ports handed to clients are still held: what keeps a
@@ -203,7 +214,9 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
         (Ok(()), Some(b)) => b,
         _ => return Err(ServerError::NoBootstrap),
     };
+    log::debug!("startup: bootstrap {bootstrap:?}");
     let control_port = serve_object(Object::Control(control))?;
+    log::debug!("startup: control {control_port:?}");
     let mut realnode: RawPort = 0;
     // SAFETY: gives the parent a send right to our control port (moved:
     // `into_raw` hands the reference over) and receives the underlying
@@ -218,6 +231,7 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
         )
     };
     check(code).map_err(ServerError::Startup)?;
+    log::debug!("startup: realnode {realnode}");
     // SAFETY: fsys_startup's reply gave us this send right.
     unsafe { SendRight::from_raw(realnode) }.ok_or(ServerError::Startup(Errno::EIO))
 }
@@ -419,11 +433,17 @@ pub unsafe extern "C" fn S_fsys_getroot(
     // SAFETY: the request moved a send right for `dotdot` to us.
     let Some(dotdot) = (unsafe { SendRight::from_raw(dotdot) }) else { return Errno::EINVAL.0 };
     let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
-    match control.getroot(dotdot, &creds, flags) {
+    let code = match control.getroot(&dotdot, &creds, flags) {
         // SAFETY: the out-parameters are the stub's.
         Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, file, file_poly) },
         Err(e) => e.0,
+    };
+    // The request's rights are ours only when we answer success; on an
+    // error the message server destroys the request, rights included.
+    if code != 0 {
+        let _ = dotdot.into_raw();
     }
+    code
 }
 
 /// # Safety
@@ -549,6 +569,31 @@ pub unsafe extern "C" fn S_io_read(
     match node.read(offset, amount) {
         // SAFETY: the out-parameters are the stub's.
         Ok(bytes) => unsafe { write_data(&bytes[..bytes.len().min(amount)], data, len) },
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_dir_lookup(
+    dir: raw::hurd_sys_protid_t,
+    name: raw::const_string_t,
+    flags: c_int,
+    mode: raw::mode_t,
+    do_retry: *mut raw::retry_type,
+    retry_name: *mut c_char,
+    result: *mut RawPort,
+    result_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(dir.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: MIG passes a NUL-terminated string_t.
+    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
+    match node.lookup(name, flags, mode) {
+        // SAFETY: the out-parameters are the stub's.
+        Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, result, result_poly) },
         Err(e) => e.0,
     }
 }

@@ -9,10 +9,21 @@ mkdir -p a/target/sub
 echo hello > a/target/file
 echo marker > marker
 
-# Processes running a program whose command line mentions $1.
-running() { grep -l -- "$1" /proc/[0-9]*/cmdline 2>/dev/null | wc -l; }
+# settrans takes a translator by its file name, not from PATH.
+rs=$(command -v firmlink-rs)
 
-for impl in /hurd/firmlink firmlink-rs; do
+# The firmlink processes whose command line mentions $1 (read with the
+# shell, so that no process of ours has $1 on its own command line).
+running() {
+  n=0
+  for f in /proc/[0-9]*/cmdline; do
+    c=$(tr '\0' ' ' < "$f" 2> /dev/null) || continue
+    case $c in *firmlink*"$1"*) n=$((n + 1)); echo "  running: $c" >&2 ;; esac
+  done
+  echo "$n"
+}
+
+for impl in /hurd/firmlink "$rs"; do
   name=$(basename "$impl")
   link=$here/link-$name
   touch "$link"
@@ -35,22 +46,29 @@ for impl in /hurd/firmlink firmlink-rs; do
   settrans -g "$dangling"
 done
 
-cmp ls-firmlink ls-firmlink-rs || fail "the listings through the two differ"
+[ "$(cat ls-firmlink)" = "$(cat ls-firmlink-rs)" ] || fail "the listings differ: $(cat ls-firmlink) vs $(cat ls-firmlink-rs)"
+[ -s ls-firmlink ] || fail "the listing is empty"
 
-# fsysopts shows the live options, and changes them.
-opts=$(fsysopts "$here/link-firmlink-rs")
+# The translator's own options, from its control port (fsysopts on the
+# node resolves through a firmlink, C or Rust, and reaches the target's
+# file system instead), and changing them.
+opts=$(hurd-probe options "$here/link-firmlink-rs")
 case $opts in
-  *firmlink-rs*" $here/a/target") ;;
-  *) fail "fsysopts printed '$opts'" ;;
+  *firmlink-rs" $here/a/target") ;;
+  *) fail "the options read '$opts'" ;;
 esac
-fsysopts "$here/link-firmlink-rs" --readonly
-case $(fsysopts "$here/link-firmlink-rs") in
-  *"--readonly $here/a/target") ;;
-  *) fail "fsysopts --readonly did not take: $(fsysopts "$here/link-firmlink-rs")" ;;
+opts=$(hurd-probe options "$here/link-firmlink-rs" --readonly)
+case $opts in
+  *firmlink-rs" --readonly $here/a/target") ;;
+  *) fail "--readonly did not take: '$opts'" ;;
 esac
+# Opening the directory target itself for writing is now refused (what
+# lies below a directory target is its own file system's to guard).
+if (: > "$here/link-firmlink-rs") 2> err; then fail "opening a read-only directory link for writing succeeded"; fi
+grep -qi "read-only file system" err || fail "opening the link for writing failed, but not with EROFS: $(cat err)"
 
 # settrans -g ends the translator: no process is left.
-[ "$(running "$here/a/target")" -ge 1 ] || fail "no translator process is running before the goaway"
+[ "$(running "$here/a/target")" = 2 ] || fail "the two translators are not both running before the goaway"
 settrans -g "$here/link-firmlink-rs"
 settrans -g "$here/link-firmlink"
 sleep 1
@@ -59,9 +77,9 @@ left=$(running "$here/a/target")
 
 # Read-only: a write through the link fails with EROFS, a read works.
 touch ro
-settrans -a ro firmlink-rs --readonly "$here/a/target/file"
+settrans -a ro "$rs" --readonly "$here/a/target/file"
 [ "$(cat ro)" = hello ] || fail "read-only link reads '$(cat ro)'"
-if echo more >> ro 2> err; then fail "a write through a read-only link succeeded"; fi
+if (echo more >> ro) 2> err; then fail "a write through a read-only link succeeded"; fi
 grep -qi "read-only file system" err || fail "the write failed, but not with EROFS: $(cat err)"
 [ "$(cat a/target/file)" = hello ] || fail "the target changed"
 settrans -g ro
