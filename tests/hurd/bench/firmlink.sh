@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmark, run in the guest by scripts/bench: lookup+stat latency
 # through firmlink-rs and through the C /hurd/firmlink, against the same
-# target looked up directly, and each translator's resident memory; all
-# from one run, reported as ratios.
+# target looked up directly, and each translator's resident memory, all
+# from one run. The guest has no awk: it prints the numbers, and
+# scripts/bench turns them into ratios.
 set -eu
 count=${1:-2000}
 here=/tmp/bench
@@ -10,7 +11,7 @@ mkdir -p "$here/target"
 echo data > "$here/target/file"
 touch "$here/link-c" "$here/link-rs"
 settrans -a "$here/link-c" /hurd/firmlink "$here/target"
-settrans -a "$here/link-rs" firmlink-rs "$here/target"
+settrans -a "$here/link-rs" "$(command -v firmlink-rs)" "$here/target"
 
 # Warm up, then measure each three times and keep the best.
 best() {
@@ -31,7 +32,8 @@ rss() {
   for f in /proc/[0-9]*/cmdline; do
     if tr '\0' ' ' < "$f" | grep -q -- "$1.*$2"; then
       d=${f%/cmdline}
-      awk '{ print $2 * 4 }' "$d/statm"
+      read -r _ resident _ < "$d/statm"
+      echo $((resident * 4))
       return
     fi
   done
@@ -43,13 +45,4 @@ rss_rs=$(rss firmlink-rs "$here/target")
 settrans -g "$here/link-c"
 settrans -g "$here/link-rs"
 
-echo "lookup+stat, ns per operation (best of 3 x $count):"
-echo "  direct              $direct"
-echo "  C /hurd/firmlink    $c"
-echo "  firmlink-rs         $rs"
-echo "resident memory, KiB: C $rss_c, Rust $rss_rs"
-awk -v c="$c" -v rs="$rs" -v d="$direct" -v mc="$rss_c" -v mr="$rss_rs" 'BEGIN {
-  printf "ratio latency Rust/C: %.2f\n", rs / c
-  printf "ratio latency C/direct: %.2f, Rust/direct: %.2f\n", c / d, rs / d
-  if (mc > 0) printf "ratio memory Rust/C: %.2f\n", mr / mc
-}'
+echo "bench-firmlink count=$count direct_ns=$direct c_ns=$c rust_ns=$rs c_kib=$rss_c rust_kib=$rss_rs"
