@@ -11,8 +11,9 @@
 #                            DST) are mounted there only, so nothing stays
 #                            mounted when the command ends or is killed
 #
-# The caller sets SID_PACKAGES (must install) and SID_OPTIONAL_PACKAGES
-# (installed when the archive has them) before sid_ensure.
+# SID_PACKAGES must be installed; SID_OPTIONAL_PACKAGES are installed when
+# the archive has them. Every script uses the same lists, so that one
+# chroot serves them all without re-provisioning back and forth.
 #
 # Environment:
 #   HURD_SANDBOX_CACHE   cache directory (default /var/cache/hurd-sandbox)
@@ -20,6 +21,12 @@
 
 # Bump when the way the chroot is set up changes: it forces an update.
 SID_FORMAT=1
+
+# The toolchain (clippy is Debian's rust-clippy), clang and libclang for
+# bindgen and for linking, and for hurd-sys: MIG, GNU Mach's headers and
+# the targets' binutils.
+SID_PACKAGES=(rustc cargo rust-src rust-clippy clang libclang-dev pkg-config ca-certificates)
+SID_OPTIONAL_PACKAGES=(mig-x86-64-gnu gnumach-dev binutils-x86-64-gnu binutils-i686-gnu)
 
 sid_log() { printf '%s: %s\n' "${SID_PROG:-sid-chroot}" "$*" >&2; }
 sid_die() { sid_log "error: $*"; exit 3; }
