@@ -8,8 +8,10 @@
 #![deny(unsafe_code)]
 
 pub mod argz;
+pub mod dirent;
 pub mod goaway;
 pub mod open;
+pub mod peropen;
 pub mod retry;
 
 pub use hurd::errno::{self, Errno};

@@ -1,0 +1,89 @@
+//! Opens and seeks: a peropen is one open of a node (its flags and its
+//! file offset, shared by every port made from that open), apart from the
+//! node and from the credentials a protid adds.
+
+use std::sync::Mutex;
+
+use crate::errno::Errno;
+
+/// `whence` of `io_seek`.
+pub const SEEK_SET: i32 = 0;
+pub const SEEK_CUR: i32 = 1;
+pub const SEEK_END: i32 = 2;
+
+/// The offset a seek leads to, or why it cannot be.
+pub fn seek(current: i64, size: i64, offset: i64, whence: i32) -> Result<i64, Errno> {
+    let base = match whence {
+        SEEK_SET => 0,
+        SEEK_CUR => current,
+        SEEK_END => size,
+        _ => return Err(Errno::EINVAL),
+    };
+    match base.checked_add(offset) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// One open of a node.
+#[derive(Debug)]
+pub struct Peropen<N> {
+    pub node: N,
+    /// The open flags (`O_READ`, `O_WRITE`, …).
+    pub flags: i32,
+    offset: Mutex<i64>,
+}
+
+impl<N> Peropen<N> {
+    pub fn new(node: N, flags: i32) -> Self {
+        Peropen { node, flags, offset: Mutex::new(0) }
+    }
+
+    pub fn offset(&self) -> i64 {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves the offset as `io_seek` says, given the node's size.
+    pub fn seek(&self, offset: i64, whence: i32, size: i64) -> Result<i64, Errno> {
+        let mut current = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        *current = seek(*current, size, offset, whence)?;
+        Ok(*current)
+    }
+
+    /// The offset a read or write at `offset` uses (-1: the open's own,
+    /// which then moves by `moved`).
+    pub fn advance(&self, offset: i64, moved: usize) -> i64 {
+        if offset >= 0 {
+            return offset;
+        }
+        let mut current = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let at = *current;
+        *current = at.saturating_add(i64::try_from(moved).unwrap_or(i64::MAX));
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeks() {
+        assert_eq!(seek(5, 100, 10, SEEK_SET), Ok(10));
+        assert_eq!(seek(5, 100, 10, SEEK_CUR), Ok(15));
+        assert_eq!(seek(5, 100, -10, SEEK_END), Ok(90));
+        assert_eq!(seek(5, 100, -6, SEEK_CUR), Err(Errno::EINVAL));
+        assert_eq!(seek(5, 100, 0, 7), Err(Errno::EINVAL));
+        assert_eq!(seek(i64::MAX, 0, 1, SEEK_CUR), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn the_offset_belongs_to_the_open() {
+        let p = Peropen::new("node", 1);
+        assert_eq!(p.seek(4, SEEK_SET, 10), Ok(4));
+        assert_eq!(p.advance(-1, 3), 4, "a read at the open's offset starts there");
+        assert_eq!(p.offset(), 7, "and moves it");
+        assert_eq!(p.advance(100, 3), 100, "an explicit offset leaves it alone");
+        assert_eq!(p.offset(), 7);
+    }
+}
