@@ -52,7 +52,7 @@ impl Control for Firmlink {
     fn getroot(&self, dotdot: &SendRight, _creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         let options = self.options_now();
         match firmlink_port(&options.target, dotdot, flags, options.readonly) {
-            Ok(port) => Ok(Reply::Retry { kind: RetryKind::Reauth, name: String::new(), port }),
+            Ok(port) => Ok(Reply::Retry { kind: RetryKind::Reauth, name: String::new(), port: Some(port) }),
             // No target: the link reads as a symbolic link to it.
             Err(Errno::ENOENT) => Ok(Reply::Open(Arc::new(Dangling { target: options.target.into() }))),
             Err(e) => Err(e),

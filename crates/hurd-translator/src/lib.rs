@@ -15,3 +15,6 @@ pub mod peropen;
 pub mod retry;
 
 pub use hurd::errno::{self, Errno};
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+pub mod netfs;

@@ -46,15 +46,18 @@ pub struct Credentials {
 }
 
 /// What a lookup answers: go on elsewhere, or a port to a node served here.
+/// A magical retry carries no port.
 pub enum Reply {
-    Retry { kind: RetryKind, name: String, port: SendRight },
+    Retry { kind: RetryKind, name: String, port: Option<SendRight> },
     Open(Arc<dyn Node>),
 }
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Reply::Retry { kind, name, port } => write!(f, "Retry({kind:?}, {name:?}, port {})", port.as_raw()),
+            Reply::Retry { kind, name, port } => {
+                write!(f, "Retry({kind:?}, {name:?}, port {:?})", port.as_ref().map(SendRight::as_raw))
+            }
             Reply::Open(_) => f.write_str("Open(..)"),
         }
     }
@@ -102,6 +105,53 @@ pub trait Node: Send + Sync {
     fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
         let _ = (offset, amount);
         Err(unsupported("io_read"))
+    }
+
+    /// `io_write` of `data` at `offset` (-1: at the open's offset);
+    /// answers how much was written.
+    fn write(&self, offset: i64, data: &[u8]) -> Result<usize, Errno> {
+        let _ = (offset, data);
+        Err(unsupported("io_write"))
+    }
+
+    /// `file_set_size` (also how the C library carries out `O_TRUNC`).
+    fn set_size(&self, size: i64) -> Result<(), Errno> {
+        let _ = size;
+        Err(unsupported("file_set_size"))
+    }
+
+    /// `io_seek`: the new offset.
+    fn seek(&self, offset: i64, whence: i32) -> Result<i64, Errno> {
+        let _ = (offset, whence);
+        Err(unsupported("io_seek"))
+    }
+
+    /// `dir_readdir`: the records of entries `entry..` (at most
+    /// `nentries` when not negative, at most `bufsiz` bytes when not 0)
+    /// and how many there are.
+    fn readdir(&self, entry: usize, nentries: i32, bufsiz: usize) -> Result<(Vec<u8>, usize), Errno> {
+        let _ = (entry, nentries, bufsiz);
+        Err(unsupported("dir_readdir"))
+    }
+
+    /// The same open of the same node, as a client with `creds` sees it
+    /// (`io_reauthenticate`, `io_restrict_auth`, `io_duplicate`).
+    fn with_credentials(&self, creds: Credentials) -> Result<Arc<dyn Node>, Errno> {
+        let _ = creds;
+        Err(unsupported("io_reauthenticate"))
+    }
+
+    /// The same open, with `..` at the translator's root leading to
+    /// `parent`, or staying at the root when there is none
+    /// (`file_reparent`: how a chroot's root is made).
+    fn reparent(&self, parent: Option<SendRight>) -> Result<Arc<dyn Node>, Errno> {
+        let _ = parent;
+        Err(unsupported("file_reparent"))
+    }
+
+    /// The credentials this protid carries.
+    fn credentials(&self) -> Credentials {
+        Credentials::default()
     }
 
     /// `dir_lookup` of `name` from this node. The C library looks up the
@@ -172,11 +222,25 @@ pub fn open_ports() -> usize {
     })
 }
 
+/// Serves `node` on a new port and gives a send right to it (for a
+/// translator that needs a port to one of its own nodes, as the parent
+/// given to `file_reparent`).
+pub fn serve_node(node: Arc<dyn Node>) -> Result<SendRight, ServerError> {
+    serve_object(Object::Node(node))
+}
+
 /// Serves `object` on a new port and gives a send right to it. The port
 /// goes away when its last client's send right does (no-senders).
 fn serve_object(object: Object) -> Result<SendRight, ServerError> {
-    let reg = registry()?;
     let port = ReceiveRight::allocate()?;
+    let send = port.make_send()?;
+    serve_on(port, object)?;
+    Ok(send)
+}
+
+/// Serves `object` on `port`.
+fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
+    let reg = registry()?;
     reg.set.insert(&port)?;
     let name = port.as_raw();
     let mut previous: RawPort = 0;
@@ -195,10 +259,28 @@ fn serve_object(object: Object) -> Result<SendRight, ServerError> {
         )
     };
     check(code).map_err(|code| ServerError::Notify { port: name, code })?;
-    let send = port.make_send()?;
     let slot = Arc::new(Slot { object, _port: port });
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
-    Ok(send)
+    Ok(())
+}
+
+/// Puts `node` behind the already served `port` in place of what was there.
+fn replace_node(port: RawPort, node: Arc<dyn Node>) {
+    let Ok(reg) = registry() else { return };
+    let mut slots = reg.slots.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(old) = slots.remove(&port) else { return };
+    // The receive right moves to the new slot; if a routine still runs on
+    // the old one (a request that came before the auth server answered),
+    // the old slot stays, with no credentials.
+    match Arc::try_unwrap(old) {
+        Ok(old) => {
+            slots.insert(port, Arc::new(Slot { object: Object::Node(node), _port: old._port }));
+        }
+        Err(old) => {
+            log::warn!("port {port}: in use while its credentials were set; it keeps none");
+            slots.insert(port, old);
+        }
+    }
 }
 
 /// Starts a translator: registers `control`, hands its port to the parent
@@ -379,7 +461,7 @@ unsafe fn write_reply(
     let (kind, name, port) = match reply {
         Reply::Retry { kind, name, port } => (kind, name, port),
         Reply::Open(node) => match serve_object(Object::Node(node)) {
-            Ok(port) => (RetryKind::Normal, String::new(), port),
+            Ok(port) => (RetryKind::Normal, String::new(), Some(port)),
             Err(e) => {
                 log::error!("{e}");
                 return Errno::ENOMEM.0;
@@ -395,7 +477,7 @@ unsafe fn write_reply(
         std::ptr::copy_nonoverlapping(name.as_ptr(), retry_name.cast::<u8>(), name.len());
         *retry_name.add(name.len()) = 0;
         *do_retry = kind.raw();
-        *result = port.into_raw();
+        *result = port.map_or(raw::MACH_PORT_NULL, SendRight::into_raw);
         *result_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
     }
     0
@@ -595,6 +677,248 @@ pub unsafe extern "C" fn S_dir_lookup(
         // SAFETY: the out-parameters are the stub's.
         Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, result, result_poly) },
         Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_write(
+    io: raw::hurd_sys_protid_t,
+    data: raw::const_data_t,
+    len: raw::mach_msg_type_number_t,
+    offset: raw::loff_t,
+    amount: *mut raw::vm_size_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let bytes = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: MIG passes `len` bytes at `data`.
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
+    };
+    match node.write(offset, bytes) {
+        Ok(n) => {
+            // SAFETY: the stub gives room for the amount.
+            unsafe { *amount = n as raw::vm_size_t };
+            0
+        }
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_set_size(file: raw::hurd_sys_protid_t, size: raw::loff_t) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    match node.set_size(size) {
+        Ok(()) => 0,
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_seek(
+    io: raw::hurd_sys_protid_t,
+    offset: raw::loff_t,
+    whence: c_int,
+    newp: *mut raw::loff_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    match node.seek(offset, whence) {
+        Ok(n) => {
+            // SAFETY: the stub gives room for the new offset.
+            unsafe { *newp = n };
+            0
+        }
+        Err(e) => e.0,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_dir_readdir(
+    dir: raw::hurd_sys_protid_t,
+    data: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+    dealloc: *mut raw::boolean_t,
+    entry: c_int,
+    nentries: c_int,
+    bufsiz: raw::vm_size_t,
+    amount: *mut c_int,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(dir.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let Ok(entry) = usize::try_from(entry) else { return Errno::EINVAL.0 };
+    match node.readdir(entry, nentries, bufsiz) {
+        Ok((bytes, count)) => {
+            // SAFETY: the out-parameters are the stub's; memory allocated
+            // for an out-of-line reply is the reply's to free.
+            unsafe {
+                *dealloc = 1;
+                *amount = count as c_int;
+                write_data(&bytes, data, len)
+            }
+        }
+        Err(e) => e.0,
+    }
+}
+
+/// Receives an id array out-parameter of an RPC into a vector.
+///
+/// # Safety
+/// `p` and `n` are what the RPC's reply left: `n` ids at `p`, either in
+/// `buffer` or in memory the reply allocated for us.
+unsafe fn take_ids(p: raw::idarray_t, n: raw::mach_msg_type_number_t, buffer: *const u32) -> Vec<u32> {
+    let ids = ids(p, n);
+    if !p.is_null() && p.cast_const() != buffer && n != 0 {
+        // SAFETY: out-of-line ids are ours to free; `ids` is our copy.
+        unsafe {
+            raw::vm_deallocate(task(), p as raw::vm_address_t, n as usize * std::mem::size_of::<u32>());
+        }
+    }
+    ids
+}
+
+/// Asks the auth server who is behind `rendezvous`, handing it `port` for
+/// the client: the client's effective user and group ids.
+fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno> {
+    let mut bufs = [[0u32; 64]; 4];
+    let mut ptrs: [raw::idarray_t; 4] = [std::ptr::null_mut(); 4];
+    let mut lens: [raw::mach_msg_type_number_t; 4] = [0; 4];
+    for i in 0..4 {
+        ptrs[i] = bufs[i].as_mut_ptr();
+        lens[i] = bufs[i].len() as _;
+    }
+    // SAFETY: getauth gives a reference we release below; the rendezvous
+    // right is moved to the auth server; the four arrays are valid buffers
+    // of the lengths given.
+    let code = unsafe {
+        let auth = raw::getauth();
+        let [eu, au, eg, ag] = &mut ptrs;
+        let [neu, nau, neg, nag] = &mut lens;
+        let code = raw::auth_server_authenticate(
+            auth,
+            rendezvous,
+            raw::MACH_MSG_TYPE_MOVE_SEND as _,
+            port,
+            raw::MACH_MSG_TYPE_MAKE_SEND as _,
+            eu,
+            neu,
+            au,
+            nau,
+            eg,
+            neg,
+            ag,
+            nag,
+        );
+        raw::mach_port_deallocate(task(), auth);
+        code
+    };
+    check(code)?;
+    // SAFETY: the reply left lens[i] ids at ptrs[i], in bufs[i] or out of line.
+    let [uids, _, gids, _] = std::array::from_fn(|i| unsafe { take_ids(ptrs[i], lens[i], bufs[i].as_ptr()) });
+    Ok(Credentials { uids, gids })
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_reauthenticate(io: raw::hurd_sys_protid_t, rendezvous: RawPort) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // The new port is served first with no credentials at all, so that a
+    // request arriving before the auth server answers gets nothing more.
+    let new = match node.with_credentials(Credentials::default()) {
+        Ok(n) => n,
+        Err(e) => return e.0,
+    };
+    let served = ReceiveRight::allocate().map_err(ServerError::from).and_then(|port| {
+        let name = port.as_raw();
+        serve_on(port, Object::Node(new)).map(|()| name)
+    });
+    let name = match served {
+        Ok(n) => n,
+        Err(e) => {
+            log::error!("io_reauthenticate: {e}");
+            return Errno::ENOMEM.0;
+        }
+    };
+    // The rendezvous right is moved to the auth server whatever happens:
+    // answer success so that the request is not destroyed again.
+    match authenticate(rendezvous, name).and_then(|creds| node.with_credentials(creds)) {
+        Ok(authed) => replace_node(name, authed),
+        Err(e) => log::warn!("io_reauthenticate: {e}"),
+    }
+    0
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_restrict_auth(
+    io: raw::hurd_sys_protid_t,
+    new: *mut RawPort,
+    new_poly: *mut raw::mach_msg_type_name_t,
+    uids: raw::const_idarray_t,
+    nuids: raw::mach_msg_type_number_t,
+    gids: raw::const_idarray_t,
+    ngids: raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let have = node.credentials();
+    let (want_u, want_g) = (ids(uids, nuids), ids(gids, ngids));
+    // No more than both the protid and the request allow.
+    let creds = Credentials {
+        uids: have.uids.iter().copied().filter(|u| want_u.contains(u)).collect(),
+        gids: have.gids.iter().copied().filter(|g| want_g.contains(g)).collect(),
+    };
+    match node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+        Ok(port) => {
+            // SAFETY: the out-parameters are the stub's.
+            unsafe {
+                *new = port.into_raw();
+                *new_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+            }
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_reparent(
+    file: raw::hurd_sys_protid_t,
+    parent: RawPort,
+    new_file: *mut RawPort,
+    new_file_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: the request brought a send right for `parent` (or null).
+    let parent = unsafe { SendRight::from_raw(parent) };
+    let reparented = node.reparent(parent).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0));
+    match reparented {
+        Ok(port) => {
+            // SAFETY: the out-parameters are the stub's.
+            unsafe {
+                *new_file = port.into_raw();
+                *new_file_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+            }
+            0
+        }
+        Err(code) => code,
     }
 }
 

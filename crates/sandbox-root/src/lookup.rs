@@ -45,15 +45,25 @@ pub enum Answer<'t> {
     /// A magical retry: an absolute name the client starts again with at
     /// its root (here, the environment's), or `fd/N`.
     Magical(String),
+    /// `..` from the root of an environment seen from outside: `rest` is
+    /// for the directory the environment's node sits in.
+    Parent(String),
 }
 
 /// Answers a lookup of `name` from the directory `start` with the open
-/// flags `flags`.
-pub fn answer<'t>(tree: &'t Tree, start: NodeId, name: &str, flags: i32) -> Result<Answer<'t>, Errno> {
+/// flags `flags`. `root_has_parent` is false for a chroot's root (and
+/// every port derived from it), where `..` at the root stays there.
+pub fn answer<'t>(
+    tree: &'t Tree,
+    start: NodeId,
+    name: &str,
+    flags: i32,
+    root_has_parent: bool,
+) -> Result<Answer<'t>, Errno> {
     let mut dir = start;
     let mut name = name.to_owned();
     for _ in 0..=SYMLINK_MAX {
-        let resolution = tree.resolve_at(dir, &name).map_err(|e| match e {
+        let resolution = tree.resolve_from(dir, &name, root_has_parent).map_err(|e| match e {
             LookupError::NotFound(_) => Errno::ENOENT,
             LookupError::NotDirectory(_) => Errno::ENOTDIR,
         })?;
@@ -102,6 +112,7 @@ pub fn answer<'t>(tree: &'t Tree, start: NodeId, name: &str, flags: i32) -> Resu
             }
             Resolution::Server { server, rest, .. } => Ok(Answer::Server { server, rest }),
             Resolution::Magic { name, .. } => Ok(Answer::Magical(name)),
+            Resolution::Parent { rest } => Ok(Answer::Parent(rest)),
         };
     }
     Err(Errno::ELOOP)
@@ -142,11 +153,14 @@ mod tests {
     #[test]
     fn virtual_directories_are_served_here() {
         let t = tree();
-        assert_eq!(answer(&t, ROOT, "/gnu/store", O_READ), Ok(Answer::Serve(Served::Directory(dir(&t, "/gnu/store")))));
-        assert_eq!(answer(&t, ROOT, "/gnu", O_READ | O_WRITE), Err(Errno::EISDIR));
-        assert_eq!(answer(&t, ROOT, "/gnu", O_CREAT | O_EXCL), Err(Errno::EEXIST));
-        assert_eq!(answer(&t, ROOT, "/nope", O_READ), Err(Errno::ENOENT));
-        assert_eq!(answer(&t, ROOT, "/dev/null/x", O_READ), Err(Errno::ENOTDIR));
+        assert_eq!(
+            answer(&t, ROOT, "/gnu/store", O_READ, false),
+            Ok(Answer::Serve(Served::Directory(dir(&t, "/gnu/store"))))
+        );
+        assert_eq!(answer(&t, ROOT, "/gnu", O_READ | O_WRITE, false), Err(Errno::EISDIR));
+        assert_eq!(answer(&t, ROOT, "/gnu", O_CREAT | O_EXCL, false), Err(Errno::EEXIST));
+        assert_eq!(answer(&t, ROOT, "/nope", O_READ, false), Err(Errno::ENOENT));
+        assert_eq!(answer(&t, ROOT, "/dev/null/x", O_READ, false), Err(Errno::ENOTDIR));
     }
 
     fn dir(t: &Tree, path: &str) -> NodeId {
@@ -159,7 +173,7 @@ mod tests {
     #[test]
     fn read_only_inputs_refuse_writes_whatever_the_host_says() {
         let t = tree();
-        let ok = answer(&t, ROOT, "/gnu/store/aaa-bash/bin/bash", O_READ | O_EXEC).unwrap();
+        let ok = answer(&t, ROOT, "/gnu/store/aaa-bash/bin/bash", O_READ | O_EXEC, false).unwrap();
         assert_eq!(
             ok,
             Answer::Host {
@@ -170,11 +184,11 @@ mod tests {
             }
         );
         for flags in [O_WRITE, O_READ | O_WRITE, O_READ | O_TRUNC, O_CREAT] {
-            assert_eq!(answer(&t, ROOT, "/gnu/store/aaa-bash/new", flags), Err(Errno::EROFS), "{flags:#x}");
+            assert_eq!(answer(&t, ROOT, "/gnu/store/aaa-bash/new", flags, false), Err(Errno::EROFS), "{flags:#x}");
         }
         // The build directory takes writes.
         assert!(matches!(
-            answer(&t, ROOT, "/build/out.o", O_WRITE | O_CREAT),
+            answer(&t, ROOT, "/build/out.o", O_WRITE | O_CREAT, false),
             Ok(Answer::Host { access: Access::ReadWrite, .. })
         ));
     }
@@ -182,35 +196,41 @@ mod tests {
     #[test]
     fn generated_files_and_devices() {
         let t = tree();
-        assert!(matches!(answer(&t, ROOT, "/etc/passwd", O_READ), Ok(Answer::Serve(Served::File { .. }))));
-        assert_eq!(answer(&t, ROOT, "/etc/passwd", O_WRITE), Err(Errno::EROFS));
-        assert_eq!(answer(&t, ROOT, "/etc/passwd", O_READ | O_DIRECTORY), Err(Errno::ENOTDIR));
-        assert_eq!(answer(&t, ROOT, "/dev/full", O_WRITE), Ok(Answer::Serve(Served::Device(Device::Full))));
-        assert_eq!(answer(&t, ROOT, "/dev/fd/1", O_WRITE), Ok(Answer::Magical("fd/1".into())));
+        assert!(matches!(answer(&t, ROOT, "/etc/passwd", O_READ, false), Ok(Answer::Serve(Served::File { .. }))));
+        assert_eq!(answer(&t, ROOT, "/etc/passwd", O_WRITE, false), Err(Errno::EROFS));
+        assert_eq!(answer(&t, ROOT, "/etc/passwd", O_READ | O_DIRECTORY, false), Err(Errno::ENOTDIR));
+        assert_eq!(answer(&t, ROOT, "/dev/full", O_WRITE, false), Ok(Answer::Serve(Served::Device(Device::Full))));
+        assert_eq!(answer(&t, ROOT, "/dev/fd/1", O_WRITE, false), Ok(Answer::Magical("fd/1".into())));
         // stdin is a relative link to fd/0: followed here, answered by libc.
-        assert_eq!(answer(&t, ROOT, "/dev/stdin", O_READ), Ok(Answer::Magical("fd/0".into())));
+        assert_eq!(answer(&t, ROOT, "/dev/stdin", O_READ, false), Ok(Answer::Magical("fd/0".into())));
     }
 
     #[test]
     fn links_are_followed_or_opened() {
         let t = tree();
         // Absolute: the client starts again at its root, the environment's.
-        assert_eq!(answer(&t, ROOT, "/bin/sh", O_READ), Ok(Answer::Magical("/gnu/store/aaa-bash/bin/bash".into())));
+        assert_eq!(
+            answer(&t, ROOT, "/bin/sh", O_READ, false),
+            Ok(Answer::Magical("/gnu/store/aaa-bash/bin/bash".into()))
+        );
         // Relative: followed here, then absolute.
-        assert_eq!(answer(&t, ROOT, "/bin/bash", O_READ), Ok(Answer::Magical("/gnu/store/aaa-bash/bin/bash".into())));
+        assert_eq!(
+            answer(&t, ROOT, "/bin/bash", O_READ, false),
+            Ok(Answer::Magical("/gnu/store/aaa-bash/bin/bash".into()))
+        );
         // O_NOLINK opens the link itself, only as the last component.
         assert_eq!(
-            answer(&t, ROOT, "/bin/bash", O_NOLINK),
+            answer(&t, ROOT, "/bin/bash", O_NOLINK, false),
             Ok(Answer::Serve(Served::Symlink { path: &p("/bin/bash"), target: "sh" }))
         );
-        assert_eq!(answer(&t, ROOT, "/loop/a", O_READ), Err(Errno::ELOOP));
+        assert_eq!(answer(&t, ROOT, "/loop/a", O_READ, false), Err(Errno::ELOOP));
     }
 
     #[test]
     fn servers_get_the_rest() {
         let t = tree();
         assert_eq!(
-            answer(&t, ROOT, "/servers/socket/1", 0),
+            answer(&t, ROOT, "/servers/socket/1", 0, false),
             Ok(Answer::Server {
                 server: Server::Socket { domain: sandbox_spec::SocketDomain::Local, provider: Provider::Private },
                 rest: String::new()
@@ -219,10 +239,20 @@ mod tests {
     }
 
     #[test]
+    fn dotdot_at_the_root_leaves_only_with_a_parent() {
+        let t = tree();
+        assert_eq!(answer(&t, ROOT, "../x", O_READ, true), Ok(Answer::Parent("x".into())));
+        assert_eq!(answer(&t, ROOT, "../x", O_READ, false), Err(Errno::ENOENT));
+    }
+
+    #[test]
     fn dotdot_from_anywhere_stays_inside() {
         let t = tree();
         let store = dir(&t, "/gnu/store");
-        assert_eq!(answer(&t, store, "../../../../etc/hosts", O_READ).map(|a| matches!(a, Answer::Serve(_))), Ok(true));
-        assert_eq!(answer(&t, ROOT, "..", O_READ), Ok(Answer::Serve(Served::Directory(ROOT))));
+        assert_eq!(
+            answer(&t, store, "../../../../etc/hosts", O_READ, false).map(|a| matches!(a, Answer::Serve(_))),
+            Ok(true)
+        );
+        assert_eq!(answer(&t, ROOT, "..", O_READ, false), Ok(Answer::Serve(Served::Directory(ROOT))));
     }
 }

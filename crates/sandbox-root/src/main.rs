@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use sandbox_cli::{EXIT_DATA, EXIT_OS, EXIT_USAGE, Opt, Program, lexopt};
+use sandbox_cli::{EXIT_DATA, EXIT_OS, Opt, Program, lexopt};
 
 const PROGRAM: Program = Program {
     name: "sandbox-root",
@@ -67,13 +67,20 @@ fn main() {
         print!("{}", sandbox_root::check::report(&name, &plan));
         return;
     }
-    if cfg!(target_os = "hurd") {
-        PROGRAM.fail(EXIT_OS, "serving is not implemented yet: only --check works in this version");
-    } else {
-        let _ = EXIT_USAGE;
-        PROGRAM.fail(
-            EXIT_OS,
-            format!("serving an environment needs GNU/Hurd (this is {}); --check works anywhere", std::env::consts::OS),
-        );
+    if let Err(e) = serve(plan) {
+        PROGRAM.fail(EXIT_OS, e);
     }
+}
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn serve(plan: sandbox_spec::Plan) -> Result<(), hurd::server::ServerError> {
+    sandbox_root::serve::run(plan, std::env::args().collect())
+}
+
+#[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
+fn serve(_: sandbox_spec::Plan) -> Result<(), String> {
+    Err(format!(
+        "serving an environment needs GNU/Hurd (this is {}, or hurd-sys was built without a sysroot); --check works anywhere",
+        std::env::consts::OS
+    ))
 }

@@ -94,6 +94,12 @@ pub enum Resolution<'t> {
         path: &'t AbsPath,
         name: String,
     },
+    /// `..` at the root, where the root has a parent outside (the
+    /// environment seen from the host, not from a chroot): `rest` is to be
+    /// looked up there.
+    Parent {
+        rest: String,
+    },
 }
 
 /// Why a lookup failed (ENOENT, ENOTDIR).
@@ -203,6 +209,17 @@ impl Tree {
     /// starts at the root). `.` stays, `..` goes up, and `..` at the root
     /// stays at the root.
     pub fn resolve_at(&self, start: NodeId, name: &str) -> Result<Resolution<'_>, LookupError> {
+        self.resolve_from(start, name, false)
+    }
+
+    /// As [`Tree::resolve_at`]; with `root_has_parent`, `..` at the root
+    /// answers [`Resolution::Parent`] instead of staying there.
+    pub fn resolve_from(
+        &self,
+        start: NodeId,
+        name: &str,
+        root_has_parent: bool,
+    ) -> Result<Resolution<'_>, LookupError> {
         let mut cur = if name.starts_with('/') { ROOT } else { start };
         assert!(matches!(self.nodes[cur].kind, NodeKind::Dir(_)), "lookups start at a directory");
         let mut rest = name;
@@ -218,6 +235,9 @@ impl Tree {
             rest = after;
             match component {
                 "." => continue,
+                ".." if cur == ROOT && root_has_parent => {
+                    return Ok(Resolution::Parent { rest: after.trim_start_matches('/').to_owned() });
+                }
                 ".." => {
                     cur = self.nodes[cur].parent;
                     continue;

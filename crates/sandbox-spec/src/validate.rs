@@ -283,6 +283,9 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
                 continue;
             }
             (_, raw::SocketMode::Filtered) => Provider::Filtered,
+            // Local sockets reach nothing outside the machine: the host's
+            // pflocal does not bypass the network policy.
+            (SocketDomain::Local, raw::SocketMode::Host) => Provider::Host,
             (_, raw::SocketMode::Host) if network != NetworkPolicy::Host => {
                 v.problem(
                     &at,
@@ -330,6 +333,7 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
             Ok(Resolution::Symlink { .. }) => Some("a symbolic link".to_owned()),
             Ok(Resolution::Server { .. }) => Some("a server node".to_owned()),
             Ok(Resolution::Magic { .. }) => Some("a descriptor".to_owned()),
+            Ok(Resolution::Parent { .. }) => unreachable!("resolve() stays at the root"),
             Err(_) => Some("not in the environment".to_owned()),
         };
         // A missing build directory already has its own problem.

@@ -57,6 +57,16 @@ fn dots_slashes_and_the_root() {
 }
 
 #[test]
+fn dotdot_at_a_root_with_a_parent_leaves_only_when_asked() {
+    let t = sample();
+    assert_eq!(dir_path(t.resolve_from(ROOT, "..", false)), "/");
+    assert_eq!(t.resolve_from(ROOT, "../x/y", true), Ok(Resolution::Parent { rest: "x/y".into() }));
+    assert_eq!(t.resolve_from(ROOT, "gnu/../..//z", true), Ok(Resolution::Parent { rest: "z".into() }));
+    // Below the root, `..` is the tree's own, whatever the root has.
+    assert_eq!(dir_path(t.resolve_from(ROOT, "gnu/store/..", true)), "/gnu");
+}
+
+#[test]
 fn relative_names_start_where_they_are_looked_up() {
     let t = sample();
     let Ok(Resolution::Directory { node: store, .. }) = t.resolve("/gnu/store") else { panic!() };

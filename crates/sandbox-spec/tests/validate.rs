@@ -286,6 +286,9 @@ fn network_settings_that_contradict_each_other() {
     let (at, msg) = refused(&spec(r#""servers": {"sockets": {"inet": "host"}}"#));
     assert_eq!(at, "$.servers.sockets.inet");
     assert!(msg.starts_with("the host's socket server would bypass the network policy"), "{msg}");
+    // The host's local sockets are not the network: allowed with any policy.
+    let plan = parse(&spec(r#""servers": {"sockets": {"local": "host"}}"#)).unwrap();
+    assert_eq!(plan.servers.sockets[&SocketDomain::Local], Provider::Host);
     let (at, _) = refused(&spec(r#""servers": {"sockets": {"inet6": "private"}}"#));
     assert_eq!(at, "$.servers.sockets.inet6");
     let (at, _) = refused(&spec(r#""servers": {"sockets": {"local": "filtered"}}"#));

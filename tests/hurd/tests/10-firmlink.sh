@@ -17,7 +17,8 @@ rs=$(command -v firmlink-rs)
 running() {
   n=0
   for f in /proc/[0-9]*/cmdline; do
-    c=$(tr '\0' ' ' < "$f" 2> /dev/null) || continue
+    [ -e "$f" ] || continue
+    c=$(tr '\0' ' ' 2> /dev/null < "$f") || continue
     case $c in *firmlink*"$1"*) n=$((n + 1)); echo "  running: $c" >&2 ;; esac
   done
   echo "$n"

@@ -1,0 +1,176 @@
+//! A netfs-like translator: a tree of nodes, served through protids that
+//! each hold a peropen (one open: flags, offset) and a client's
+//! credentials. The translator implements [`Filesystem`]; what it leaves
+//! out answers EOPNOTSUPP (and is logged once).
+
+use std::sync::Arc;
+
+use hurd::errno::Errno;
+use hurd::port::SendRight;
+use hurd::server::{Credentials, Node, Reply, RetryKind, Stat, unsupported};
+
+use crate::dirent::{self, DirEntry};
+use crate::peropen::Peropen;
+
+/// What a lookup found.
+#[derive(Debug)]
+pub enum Found<N> {
+    /// A node of this translator: the client gets a new protid on it.
+    Node(Arc<N>),
+    /// Somewhere else (a retry), or a node served otherwise.
+    Reply(Reply),
+    /// `..` at the root: `rest` is for the directory the translator sits
+    /// in (only when the lookup was told the root has one).
+    Parent(String),
+}
+
+/// The callbacks of a tree of nodes.
+pub trait Filesystem: Send + Sync + 'static {
+    type Node: Send + Sync + 'static;
+
+    fn stat(&self, node: &Self::Node) -> Result<Stat, Errno>;
+
+    /// `self` comes behind its `Arc`, so that a lookup can open protids of
+    /// its own (a port to one of its directories, say). `root_has_parent`
+    /// says whether `..` at the root may leave (it may not from a chroot's
+    /// root, reparented to no parent).
+    fn lookup(
+        self: &Arc<Self>,
+        dir: &Arc<Self::Node>,
+        name: &str,
+        flags: i32,
+        creds: &Credentials,
+        root_has_parent: bool,
+    ) -> Result<Found<Self::Node>, Errno> {
+        let _ = (dir, name, flags, creds, root_has_parent);
+        Err(unsupported("dir_lookup"))
+    }
+
+    fn read(&self, node: &Self::Node, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let _ = (node, offset, amount);
+        Err(unsupported("io_read"))
+    }
+
+    fn write(&self, node: &Self::Node, offset: i64, data: &[u8]) -> Result<usize, Errno> {
+        let _ = (node, offset, data);
+        Err(unsupported("io_write"))
+    }
+
+    /// `file_set_size` (and `O_TRUNC`).
+    fn set_size(&self, node: &Self::Node, size: i64) -> Result<(), Errno> {
+        let _ = (node, size);
+        Err(unsupported("file_set_size"))
+    }
+
+    /// Every entry of a directory, `.` and `..` included, in order.
+    fn readdir(&self, node: &Self::Node) -> Result<Vec<DirEntry>, Errno> {
+        let _ = node;
+        Err(unsupported("dir_readdir"))
+    }
+}
+
+/// One client's port on one open of a node.
+pub struct Protid<F: Filesystem> {
+    fs: Arc<F>,
+    peropen: Arc<Peropen<Arc<F::Node>>>,
+    creds: Credentials,
+    /// Where `..` at the translator's root leads: the directory it sits in
+    /// (from `fsys_getroot`), or nowhere for a chroot's root
+    /// (`file_reparent` to no parent). Ports made from this one keep it.
+    root_parent: Option<Arc<SendRight>>,
+}
+
+impl<F: Filesystem> std::fmt::Debug for Protid<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Protid").field("flags", &self.peropen.flags).field("creds", &self.creds).finish()
+    }
+}
+
+impl<F: Filesystem> Protid<F> {
+    /// A new open of `node` with `flags`, as `creds` sees it, `..` at the
+    /// root leading to `root_parent`.
+    pub fn open(
+        fs: Arc<F>,
+        node: Arc<F::Node>,
+        flags: i32,
+        creds: Credentials,
+        root_parent: Option<Arc<SendRight>>,
+    ) -> Arc<Protid<F>> {
+        Arc::new(Protid { fs, peropen: Arc::new(Peropen::new(node, flags)), creds, root_parent })
+    }
+}
+
+impl<F: Filesystem> Node for Protid<F> {
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.fs.stat(&self.peropen.node)
+    }
+
+    fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let at = if offset >= 0 { offset } else { self.peropen.offset() };
+        let bytes = self.fs.read(&self.peropen.node, at, amount)?;
+        self.peropen.advance(offset, bytes.len());
+        Ok(bytes)
+    }
+
+    fn write(&self, offset: i64, data: &[u8]) -> Result<usize, Errno> {
+        let at = if offset >= 0 { offset } else { self.peropen.offset() };
+        let n = self.fs.write(&self.peropen.node, at, data)?;
+        self.peropen.advance(offset, n);
+        Ok(n)
+    }
+
+    fn set_size(&self, size: i64) -> Result<(), Errno> {
+        self.fs.set_size(&self.peropen.node, size)
+    }
+
+    fn seek(&self, offset: i64, whence: i32) -> Result<i64, Errno> {
+        let size = self.fs.stat(&self.peropen.node)?.size;
+        self.peropen.seek(offset, whence, size)
+    }
+
+    fn readdir(&self, entry: usize, nentries: i32, bufsiz: usize) -> Result<(Vec<u8>, usize), Errno> {
+        let entries = self.fs.readdir(&self.peropen.node)?;
+        Ok(dirent::encode(&entries, entry, nentries, bufsiz, std::mem::align_of::<u64>()))
+    }
+
+    fn with_credentials(&self, creds: Credentials) -> Result<Arc<dyn Node>, Errno> {
+        Ok(Arc::new(Protid {
+            fs: self.fs.clone(),
+            peropen: self.peropen.clone(),
+            creds,
+            root_parent: self.root_parent.clone(),
+        }))
+    }
+
+    fn reparent(&self, parent: Option<SendRight>) -> Result<Arc<dyn Node>, Errno> {
+        Ok(Arc::new(Protid {
+            fs: self.fs.clone(),
+            peropen: self.peropen.clone(),
+            creds: self.creds.clone(),
+            root_parent: parent.map(Arc::new),
+        }))
+    }
+
+    fn credentials(&self) -> Credentials {
+        self.creds.clone()
+    }
+
+    fn lookup(&self, name: &str, flags: i32, _mode: u32) -> Result<Reply, Errno> {
+        let has_parent = self.root_parent.is_some();
+        match self.fs.lookup(&self.peropen.node, name, flags, &self.creds, has_parent)? {
+            Found::Node(node) => Ok(Reply::Open(Protid::open(
+                self.fs.clone(),
+                node,
+                flags,
+                self.creds.clone(),
+                self.root_parent.clone(),
+            ))),
+            Found::Reply(reply) => Ok(reply),
+            Found::Parent(rest) => {
+                let parent = self.root_parent.as_ref().ok_or(Errno::EIO)?;
+                let port = parent.try_clone().map_err(|_| Errno::EIO)?;
+                Ok(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) })
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Serving the environment on the Hurd: the plan's tree as a netfs-like
+//! translator. Virtual directories, device nodes, generated files and
+//! links are served here; host entries are handed out as in-process
+//! firmlinks (a reauthenticating retry with the reparented host port);
+//! server nodes the spec gives to the host are answered with the host's
+//! server.
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use firmlink::link::firmlink_port;
+use hurd::errno::Errno;
+use hurd::port::SendRight;
+use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
+use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
+use hurd_translator::goaway::{Busy, Decision, GoawayFlags, decide};
+use hurd_translator::netfs::{Filesystem, Found, Protid};
+use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Server};
+
+use crate::lookup::{Answer, Served, answer};
+
+const S_IFDIR: u32 = 0o040_000;
+const S_IFCHR: u32 = 0o020_000;
+const S_IFREG: u32 = 0o100_000;
+const S_IFLNK: u32 = 0o120_000;
+
+/// The most a device read answers at once.
+const DEVICE_READ_MAX: usize = 64 * 1024;
+
+/// A node of the environment that sandbox-root serves itself.
+#[derive(Debug, Clone)]
+pub enum EnvNode {
+    Dir(NodeId),
+    Device(Device),
+    File(Arc<str>),
+    Symlink(Arc<str>),
+}
+
+/// The environment: the plan, and how sandbox-root was started.
+#[derive(Debug)]
+pub struct Environment {
+    plan: Plan,
+    args: Vec<String>,
+    random: Mutex<u64>,
+}
+
+impl Environment {
+    pub fn new(plan: Plan, args: Vec<String>) -> Arc<Environment> {
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id()).rotate_left(32);
+        Arc::new(Environment { plan, args, random: Mutex::new(seed | 1) })
+    }
+
+    /// Bytes for random and urandom: a SplitMix64 stream seeded at start
+    /// (statistically random, not for keys).
+    fn random_bytes(&self, n: usize) -> Vec<u8> {
+        let mut state = self.random.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = *state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            out.extend_from_slice(&(z ^ (z >> 31)).to_ne_bytes());
+        }
+        out.truncate(n);
+        out
+    }
+}
+
+fn ino_of(path: &str) -> u64 {
+    // FNV-1a: a stable inode number per path.
+    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+impl Environment {
+    fn stat(&self, node: &EnvNode) -> Result<Stat, Errno> {
+        let (mode, size, ino) = match node {
+            EnvNode::Dir(id) => (S_IFDIR | 0o555, 0, ino_of(self.plan.tree.path(*id).as_str())),
+            EnvNode::Device(Device::Fd) => (S_IFDIR | 0o555, 0, ino_of("/dev/fd")),
+            EnvNode::Device(d) => (S_IFCHR | 0o666, 0, ino_of(d.name())),
+            EnvNode::File(c) => (S_IFREG | 0o444, c.len() as i64, ino_of(c)),
+            EnvNode::Symlink(t) => (S_IFLNK | 0o777, t.len() as i64, ino_of(t)),
+        };
+        Ok(Stat { mode, size, nlink: 1, uid: 0, gid: 0, ino })
+    }
+
+    fn read(&self, node: &EnvNode, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        let slice = |bytes: &[u8]| {
+            let start = usize::try_from(offset).unwrap_or(0).min(bytes.len());
+            bytes[start..(start + amount).min(bytes.len())].to_vec()
+        };
+        match node {
+            EnvNode::File(c) => Ok(slice(c.as_bytes())),
+            EnvNode::Symlink(t) => Ok(slice(t.as_bytes())),
+            EnvNode::Device(Device::Null) => Ok(Vec::new()),
+            EnvNode::Device(Device::Zero | Device::Full) => Ok(vec![0; amount.min(DEVICE_READ_MAX)]),
+            EnvNode::Device(Device::Random | Device::Urandom) => Ok(self.random_bytes(amount.min(DEVICE_READ_MAX))),
+            EnvNode::Device(_) => Err(Errno::ENOSYS),
+            EnvNode::Dir(_) => Err(Errno::EISDIR),
+        }
+    }
+
+    fn write(&self, node: &EnvNode, _offset: i64, data: &[u8]) -> Result<usize, Errno> {
+        match node {
+            EnvNode::Device(Device::Null | Device::Zero | Device::Random | Device::Urandom) => Ok(data.len()),
+            EnvNode::Device(Device::Full) => Err(Errno::ENOSPC),
+            EnvNode::Device(_) => Err(Errno::ENOSYS),
+            EnvNode::File(_) | EnvNode::Symlink(_) => Err(Errno::EROFS),
+            EnvNode::Dir(_) => Err(Errno::EISDIR),
+        }
+    }
+
+    fn readdir(&self, node: &EnvNode) -> Result<Vec<DirEntry>, Errno> {
+        let EnvNode::Dir(id) = node else { return Err(Errno::ENOTDIR) };
+        let tree = &self.plan.tree;
+        let here = ino_of(tree.path(*id).as_str());
+        let mut entries = vec![
+            DirEntry { ino: here, kind: DT_DIR, name: ".".into() },
+            DirEntry { ino: here, kind: DT_DIR, name: "..".into() },
+        ];
+        for (name, kind) in tree.list(*id) {
+            let path = tree.path(*id).join(name);
+            let kind = match kind {
+                DirentType::Directory => DT_DIR,
+                DirentType::Regular => DT_REG,
+                DirentType::Symlink => DT_LNK,
+                DirentType::CharDevice => DT_CHR,
+                DirentType::Unknown => DT_UNKNOWN,
+            };
+            entries.push(DirEntry { ino: ino_of(path.as_str()), kind, name: name.to_owned() });
+        }
+        Ok(entries)
+    }
+}
+
+/// The environment as the framework serves it: behind an `Arc`, which
+/// lookups need to hand out ports to its own directories.
+#[derive(Debug)]
+pub struct EnvFs(pub Arc<Environment>);
+
+impl EnvFs {
+    /// A port to our own directory `dir`, for `file_reparent`.
+    fn dir_port(self: &Arc<Self>, dir: NodeId, creds: &Credentials) -> Result<SendRight, Errno> {
+        // `..` from the host tree comes back to this directory: no further.
+        let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None);
+        hurd::server::serve_node(protid).map_err(|e| {
+            log::error!("{e}");
+            Errno::ENOMEM
+        })
+    }
+}
+
+impl Filesystem for EnvFs {
+    type Node = EnvNode;
+
+    fn stat(&self, node: &EnvNode) -> Result<Stat, Errno> {
+        self.0.stat(node)
+    }
+
+    fn lookup(
+        self: &Arc<Self>,
+        dir: &Arc<EnvNode>,
+        name: &str,
+        flags: i32,
+        creds: &Credentials,
+        root_has_parent: bool,
+    ) -> Result<Found<EnvNode>, Errno> {
+        let env = &self.0;
+        let start = match dir.as_ref() {
+            EnvNode::Dir(id) => *id,
+            // Opening a node again (readlink does, with "").
+            _ if name.is_empty() => return Ok(Found::Node(dir.clone())),
+            _ => return Err(Errno::ENOTDIR),
+        };
+        let node = match answer(&env.plan.tree, start, name, flags, root_has_parent)? {
+            Answer::Serve(Served::Directory(id)) => EnvNode::Dir(id),
+            Answer::Serve(Served::Device(d)) => EnvNode::Device(d),
+            Answer::Serve(Served::File { content, .. }) => EnvNode::File(content.into()),
+            Answer::Serve(Served::Symlink { target, .. }) => EnvNode::Symlink(target.into()),
+            Answer::Host { entry, host, access, rest } => {
+                // The entry's directory inside is where `..` from the top
+                // of the host tree must lead.
+                let parent = entry.as_str().rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+                let Ok(sandbox_spec::Resolution::Directory { node: pid, .. }) = env.plan.tree.resolve(parent) else {
+                    return Err(Errno::EIO);
+                };
+                let dotdot = self.dir_port(pid, creds)?;
+                // The rest of the name is looked up on the host side; the
+                // open flags apply to what it names.
+                let open_flags = if rest.is_empty() { flags } else { 0 };
+                let port = firmlink_port(host.as_str(), &dotdot, open_flags, access == Access::ReadOnly)?;
+                return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
+            }
+            Answer::Server { server, rest } => {
+                let host_path = match server {
+                    Server::Socket { domain, provider: Provider::Host } => {
+                        format!("/servers/socket/{}", domain.family())
+                    }
+                    Server::Proc(Provider::Host) => "/servers/proc".to_owned(),
+                    other => {
+                        log::warn!("{other:?}: this server is not served yet");
+                        return Err(Errno::ENOSYS);
+                    }
+                };
+                let port = hurd::fs::lookup(host_path.as_ref(), 0, 0).map_err(|e| e.code())?;
+                return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
+            }
+            Answer::Magical(name) => {
+                return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Magical, name, port: None }));
+            }
+            Answer::Parent(rest) => return Ok(Found::Parent(rest)),
+        };
+        Ok(Found::Node(Arc::new(node)))
+    }
+
+    fn read(&self, node: &EnvNode, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
+        self.0.read(node, offset, amount)
+    }
+
+    fn write(&self, node: &EnvNode, offset: i64, data: &[u8]) -> Result<usize, Errno> {
+        self.0.write(node, offset, data)
+    }
+
+    fn readdir(&self, node: &EnvNode) -> Result<Vec<DirEntry>, Errno> {
+        self.0.readdir(node)
+    }
+
+    fn set_size(&self, node: &EnvNode, _size: i64) -> Result<(), Errno> {
+        match node {
+            // Truncating a device (`> /dev/null`) changes nothing.
+            EnvNode::Device(_) => Ok(()),
+            EnvNode::File(_) | EnvNode::Symlink(_) => Err(Errno::EROFS),
+            EnvNode::Dir(_) => Err(Errno::EISDIR),
+        }
+    }
+}
+
+/// The translator's control side.
+#[derive(Debug)]
+pub struct EnvControl(pub Arc<EnvFs>);
+
+impl Control for EnvControl {
+    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+        // Seen from the host, `..` at the root leads to the directory the
+        // node sits in; a chroot reparents the root to no parent.
+        let parent = dotdot.try_clone().map_err(|_| Errno::EIO)?;
+        let root = Arc::new(EnvNode::Dir(ROOT));
+        Ok(Reply::Open(Protid::open(self.0.clone(), root, flags, creds.clone(), Some(Arc::new(parent)))))
+    }
+
+    fn goaway(&self, flags: i32) -> Errno {
+        let (flags, _) = GoawayFlags::from_bits(flags as u32);
+        let busy = Busy { open_ports: hurd::server::open_ports(), processes: 0 };
+        match decide(flags, busy, true) {
+            Decision::Refuse => Errno::EBUSY,
+            Decision::Leave { .. } => {
+                log::info!("going away");
+                std::process::exit(0)
+            }
+        }
+    }
+
+    fn options(&self) -> Vec<String> {
+        self.0.0.args.clone()
+    }
+}
+
+/// Starts serving `plan` on the node sandbox-root was set on, and serves
+/// until told to go away.
+pub fn run(plan: Plan, args: Vec<String>) -> Result<(), hurd::server::ServerError> {
+    let fs = Arc::new(EnvFs(Environment::new(plan, args)));
+    hurd::server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
+    hurd::server::serve(2, None)
+}

@@ -1,0 +1,67 @@
+#!/bin/sh
+# sandbox-root serving an environment (early: host server nodes only, no
+# exec yet): the tree is exactly the spec's, inputs are read-only and the
+# build directory writable, devices behave, `..` never leaves, and
+# settrans -g ends it.
+# shellcheck disable=SC2012 # listings of names the test chose
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+here=$PWD
+mkdir -p host/store/aaa-hello/bin host/build
+echo hello > host/store/aaa-hello/bin/hello
+cat > spec.json <<JSON
+{
+  "version": 1,
+  "build": { "host": "$here/host/build", "path": "/tmp/guix-build-hello.drv-0" },
+  "inputs": [],
+  "paths": [ { "host": "$here/host/store/aaa-hello", "path": "/gnu/store/aaa-hello" } ],
+  "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
+  "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } }
+}
+JSON
+root=$here/root
+touch "$root"
+settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json" || fail "settrans failed"
+
+# Exactly the spec's tree.
+[ "$(ls "$root" | tr '\n' ' ')" = "dev etc gnu servers tmp " ] || fail "root lists: $(ls "$root" | tr '\n' ' ')"
+[ "$(ls "$root/dev" | tr '\n' ' ')" = "fd full null random stderr stdin stdout urandom zero " ] || fail "/dev lists: $(ls "$root/dev" | tr '\n' ' ')"
+[ "$(ls "$root/gnu/store")" = aaa-hello ] || fail "/gnu/store lists: $(ls "$root/gnu/store")"
+grep -q '^guixbuilder01:x:30001:30000:' "$root/etc/passwd" || fail "passwd: $(cat "$root/etc/passwd")"
+[ "$(cat "$root/etc/hostname")" = localhost ] || fail "hostname: $(cat "$root/etc/hostname")"
+
+# Inputs: readable, not writable, whatever the host's permissions.
+[ "$(cat "$root/gnu/store/aaa-hello/bin/hello")" = hello ] || fail "the input reads wrong"
+if (echo x > "$root/gnu/store/aaa-hello/new") 2> err; then fail "a write into an input succeeded"; fi
+grep -qi "read-only file system" err || fail "the write into an input failed, but not with EROFS: $(cat err)"
+[ ! -e host/store/aaa-hello/new ] || fail "the host store changed"
+
+# The build directory: writable, and the file is on the host.
+echo built > "$root/tmp/guix-build-hello.drv-0/out"
+[ "$(cat host/build/out)" = built ] || fail "the build directory's file is not on the host"
+
+# `..` from anywhere stays inside: the root's passwd, not the host's.
+grep -q guixbuilder01 "$root/gnu/store/aaa-hello/bin/../../../../../etc/passwd" || fail ".. left the environment"
+grep -q guixbuilder01 "$root/../$(basename "$root")/etc/passwd" || fail "the environment is not reachable by its name"
+
+# Devices.
+[ "$(head -c 4 "$root/dev/zero" | od -An -tx1 | tr -d ' ')" = 00000000 ] || fail "/dev/zero"
+[ "$(head -c 16 "$root/dev/urandom" | wc -c)" = 16 ] || fail "/dev/urandom"
+[ -z "$(cat "$root/dev/null")" ] || fail "/dev/null reads something"
+echo x > "$root/dev/null" || fail "/dev/null refuses a write"
+# (dd, not the shell's echo, which reports any failed write as "I/O error")
+if dd if="$root/dev/zero" of="$root/dev/full" bs=1 count=1 2> err; then fail "/dev/full took a write"; fi
+grep -qi "no space" err || fail "/dev/full failed, but not with ENOSPC: $(cat err)"
+[ "$(readlink "$root/dev/stdin")" = fd/0 ] || fail "stdin links to '$(readlink "$root/dev/stdin")'"
+
+# Not in the spec: not there.
+[ ! -e "$root/usr" ] || fail "/usr exists"
+[ ! -e "$root/servers/socket/2" ] || fail "inet is there though the spec says none"
+
+settrans -g "$root" || fail "settrans -g failed"
+sleep 1
+for f in /proc/[0-9]*/cmdline; do
+  c=$(tr '\0' ' ' < "$f" 2> /dev/null) || continue
+  case $c in *sandbox-root*"$here/spec.json"*) fail "sandbox-root still runs: $c" ;; esac
+done
+echo "ok"
