@@ -73,8 +73,13 @@ mod generate {
 
     /// The interfaces whose server side we generate: (the `.defs` under
     /// the sysroot's include directory, the name MIG gives its files).
-    const SERVED: [(&str, &str); 4] =
-        [("hurd/io.defs", "io"), ("hurd/fs.defs", "fs"), ("hurd/fsys.defs", "fsys"), ("mach/notify.defs", "notify")];
+    const SERVED: [(&str, &str); 5] = [
+        ("hurd/io.defs", "io"),
+        ("hurd/fs.defs", "fs"),
+        ("hurd/fsys.defs", "fsys"),
+        ("mach/notify.defs", "notify"),
+        ("hurd/interrupt.defs", "interrupt"),
+    ];
 
     pub fn all(sysroot: &Path) {
         let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -150,7 +155,7 @@ mod generate {
             .allowlist_function(
                 "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
             )
-            .allowlist_function("(io|fs|fsys|notify)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
+            .allowlist_function("(io|fs|fsys|notify|interrupt)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
             .allowlist_function("hurd_sys_[a-z_]+")
             .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
             .allowlist_var("O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+|TASK_[A-Z_]+_PORT|S_IF[A-Z]+")

@@ -29,6 +29,7 @@ boolean_t io_server (mach_msg_header_t *in, mach_msg_header_t *out);
 boolean_t fs_server (mach_msg_header_t *in, mach_msg_header_t *out);
 boolean_t fsys_server (mach_msg_header_t *in, mach_msg_header_t *out);
 boolean_t notify_server (mach_msg_header_t *in, mach_msg_header_t *out);
+boolean_t interrupt_server (mach_msg_header_t *in, mach_msg_header_t *out);
 
 /* The C library declares mach_msg_server_timeout as the second name of
    one declaration, which bindgen does not see: this calls it

@@ -356,7 +356,8 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
         (raw::io_server(request, reply) != 0
             || raw::fs_server(request, reply) != 0
             || raw::fsys_server(request, reply) != 0
-            || raw::notify_server(request, reply) != 0) as raw::boolean_t
+            || raw::notify_server(request, reply) != 0
+            || raw::interrupt_server(request, reply) != 0) as raw::boolean_t
     }
 }
 
@@ -920,6 +921,16 @@ pub unsafe extern "C" fn S_file_reparent(
         }
         Err(code) => code,
     }
+}
+
+/// A client's thread took a signal while waiting for one of our replies.
+/// Requests are not cancelled: answering success makes the client wait
+/// for the reply, which comes when the request is done. (Not answering,
+/// or answering an error, makes the C library give the client's call up
+/// with EIEIO.)
+#[unsafe(no_mangle)]
+pub extern "C" fn S_interrupt_operation(_object: RawPort, _seqno: raw::mach_port_seqno_t) -> raw::kern_return_t {
+    0
 }
 
 /// No client holds a send right to `port` any more: stop serving it.
