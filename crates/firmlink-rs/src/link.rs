@@ -7,7 +7,6 @@ use hurd::errno::Errno;
 use hurd::fs::{self, O_CREAT};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Node, Reply, RetryKind, Stat};
-use hurd_translator::goaway::{Busy, Decision, GoawayFlags, decide};
 use hurd_translator::open::check_readonly;
 
 use crate::options::Options;
@@ -60,20 +59,9 @@ impl Control for Firmlink {
     }
 
     fn goaway(&self, flags: i32) -> Errno {
-        let (flags, unknown) = GoawayFlags::from_bits(flags as u32);
-        if unknown != 0 {
-            log::warn!("fsys_goaway: unknown flags {unknown:#x} ignored");
-        }
         // Clients hold the target's ports, not ours: only a client reading
         // the dangling link holds one of ours, and that keeps nothing.
-        let busy = Busy { open_ports: hurd::server::open_ports(), processes: 0 };
-        match decide(flags, busy, false) {
-            Decision::Refuse => Errno::EBUSY,
-            Decision::Leave { .. } => {
-                log::info!("going away");
-                std::process::exit(0)
-            }
-        }
+        hurd_translator::leave::goaway(flags, 0, false)
     }
 
     fn options(&self) -> Vec<String> {

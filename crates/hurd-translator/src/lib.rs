@@ -17,4 +17,6 @@ pub mod retry;
 pub use hurd::errno::{self, Errno};
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
+pub mod leave;
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
 pub mod netfs;

@@ -13,7 +13,6 @@ use hurd::errno::Errno;
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
-use hurd_translator::goaway::{Busy, Decision, GoawayFlags, decide};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Server};
 
@@ -250,15 +249,8 @@ impl Control for EnvControl {
     }
 
     fn goaway(&self, flags: i32) -> Errno {
-        let (flags, _) = GoawayFlags::from_bits(flags as u32);
-        let busy = Busy { open_ports: hurd::server::open_ports(), processes: 0 };
-        match decide(flags, busy, true) {
-            Decision::Refuse => Errno::EBUSY,
-            Decision::Leave { .. } => {
-                log::info!("going away");
-                std::process::exit(0)
-            }
-        }
+        // Clients' ports into the environment hold it, unless forced.
+        hurd_translator::leave::goaway(flags, 0, true)
     }
 
     fn options(&self) -> Vec<String> {
