@@ -923,6 +923,65 @@ pub unsafe extern "C" fn S_file_reparent(
     }
 }
 
+/// The identity ports of the nodes served here (one per inode number,
+/// kept for the life of the translator) and of the translator itself.
+fn identity(ino: u64) -> Result<(SendRight, SendRight), PortError> {
+    static IDS: Mutex<BTreeMap<u64, ReceiveRight>> = Mutex::new(BTreeMap::new());
+    static FSID: OnceLock<ReceiveRight> = OnceLock::new();
+    let fsid = match FSID.get() {
+        Some(p) => p,
+        None => {
+            let port = ReceiveRight::allocate()?;
+            FSID.get_or_init(|| port)
+        }
+    };
+    let mut ids = IDS.lock().unwrap_or_else(|e| e.into_inner());
+    let id = match ids.entry(ino) {
+        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::btree_map::Entry::Vacant(e) => e.insert(ReceiveRight::allocate()?),
+    };
+    Ok((id.make_send()?, fsid.make_send()?))
+}
+
+/// `io_identity`: which node this is (the C library's `getcwd` compares
+/// them while it climbs through `..`).
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_identity(
+    io: raw::hurd_sys_protid_t,
+    idport: *mut RawPort,
+    idport_poly: *mut raw::mach_msg_type_name_t,
+    fsidport: *mut RawPort,
+    fsidport_poly: *mut raw::mach_msg_type_name_t,
+    fileno: *mut raw::ino64_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let ino = match node.stat() {
+        Ok(st) => st.ino,
+        Err(e) => return e.0,
+    };
+    match identity(ino) {
+        Ok((id, fsid)) => {
+            // SAFETY: the out-parameters are the stub's.
+            unsafe {
+                *idport = id.into_raw();
+                *idport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                *fsidport = fsid.into_raw();
+                *fsidport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                *fileno = ino;
+            }
+            0
+        }
+        Err(e) => {
+            log::error!("io_identity: {e}");
+            Errno::ENOMEM.0
+        }
+    }
+}
+
 /// A client's thread took a signal while waiting for one of our replies.
 /// Requests are not cancelled: answering success makes the client wait
 /// for the reply, which comes when the request is done. (Not answering,

@@ -10,4 +10,6 @@ pub mod check;
 pub mod lookup;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
+pub mod exec;
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
 pub mod serve;

@@ -131,3 +131,21 @@ fn serving_off_the_hurd_says_why_after_validating() {
     assert_eq!(out.status.code(), Some(71));
     assert!(text(&out.stderr).contains("needs GNU/Hurd"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn exec_needs_a_node_and_a_command() {
+    let out = run(&["exec"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).starts_with("sandbox-root: exec: missing NODE"), "{}", text(&out.stderr));
+    let out = run(&["exec", "/tmp/build-root", "--"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).starts_with("sandbox-root: exec: missing CMD"), "{}", text(&out.stderr));
+}
+
+#[cfg(not(target_os = "hurd"))]
+#[test]
+fn exec_off_the_hurd_says_why() {
+    let out = run(&["exec", "/tmp/build-root", "--", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(71));
+    assert!(text(&out.stderr).contains("exec needs GNU/Hurd"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,60 @@
+#!/bin/sh
+# sandbox-root exec: a builder started inside the environment sees it as
+# its root, starts in the build directory as the build user with the
+# spec's environment, writes only where the spec lets it, cannot climb
+# out, and its exit status comes back.
+# shellcheck disable=SC2016 # the $ in the inner scripts are the builder's
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+here=$PWD
+mkdir -p host/build
+chmod 777 host/build
+cat > spec.json <<JSON
+{
+  "version": 1,
+  "build": { "host": "$here/host/build", "path": "/tmp/guix-build-x.drv-0" },
+  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
+  "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
+  "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } },
+  "exec": { "env": { "HOME": "/homeless-shelter", "out": "/gnu/store/abc-x" } }
+}
+JSON
+root=$here/root
+touch "$root"
+settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json" || fail "settrans failed"
+sr=$(command -v sandbox-root)
+
+LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
+  echo "pwd=$(pwd)"
+  echo "ids=$(id -u):$(id -g)"
+  echo "env=$HOME,$out,${LEAK-unset}"
+  echo "root=$(ls / | tr "\n" " ")"
+  echo "up=$(cd /../../..; ls | tr "\n" " ")"
+  echo "built" > result
+  if echo x > /bin/new 2> /dev/null; then echo "bin=writable"; else echo "bin=read-only"; fi
+  echo "pipe=$(echo through | cat)"
+' > out 2> err || fail "exec failed: $(cat err)"
+cat out
+grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
+grep -qx "ids=30001:30000" out || fail "the builder did not run as the build user"
+grep -qx "env=/homeless-shelter,/gnu/store/abc-x,unset" out || fail "the environment is not the spec's alone"
+grep -qx "root=bin dev etc lib servers tmp " out || fail "the builder's root is not the environment"
+grep -qx "up=bin dev etc lib servers tmp " out || fail ".. climbed out of the builder's root"
+grep -qx "bin=read-only" out || fail "a read-only path took a write"
+grep -qx "pipe=through" out || fail "pipes do not work inside"
+[ "$(cat host/build/result)" = built ] || fail "the build directory's file is not on the host"
+
+# The exit status comes back.
+set +e
+LEAK=outside "$sr" exec "$root" -- /bin/sh -c 'exit 7'
+status=$?
+set -e
+[ "$status" = 7 ] || fail "exec returned $status, not the builder's 7"
+
+# A node no sandbox-root serves is named in the error.
+touch plain
+if "$sr" exec "$here/plain" -- /bin/true 2> err; then fail "exec into a plain file succeeded"; fi
+grep -q "$here/plain" err || fail "the error does not name the node: $(cat err)"
+
+settrans -g "$root"
+echo ok
