@@ -283,6 +283,10 @@ fn replace_node(port: RawPort, node: Arc<dyn Node>) {
     }
 }
 
+/// The name of this translator's control port (its receive right is in
+/// the registry), once started.
+static CONTROL: OnceLock<RawPort> = OnceLock::new();
+
 /// Starts a translator: registers `control`, hands its port to the parent
 /// file system through `fsys_startup`, and returns the node the
 /// translator sits on.
@@ -299,6 +303,7 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
     log::debug!("startup: bootstrap {bootstrap:?}");
     let control_port = serve_object(Object::Control(control))?;
     log::debug!("startup: control {control_port:?}");
+    let _ = CONTROL.set(control_port.as_raw());
     let mut realnode: RawPort = 0;
     // SAFETY: gives the parent a send right to our control port (moved:
     // `into_raw` hands the reference over) and receives the underlying
@@ -980,6 +985,64 @@ pub unsafe extern "C" fn S_io_identity(
             Errno::ENOMEM.0
         }
     }
+}
+
+/// `file_getcontrol`: the translator's control port, for root only (it
+/// can make the translator go away). fsysopts asks for it.
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_getcontrol(
+    file: raw::hurd_sys_protid_t,
+    control: *mut RawPort,
+    control_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    if !node.credentials().uids.contains(&0) {
+        return Errno::EPERM.0;
+    }
+    let Some(&name) = CONTROL.get() else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: `name` is the control port's receive right, held by the
+    // registry for the life of the translator; the new send right goes
+    // to the client.
+    let code = unsafe { raw::mach_port_insert_right(task(), name, name, raw::MACH_MSG_TYPE_MAKE_SEND as _) };
+    if let Err(e) = check(code) {
+        return e.0;
+    }
+    // SAFETY: the out-parameters are the stub's.
+    unsafe {
+        *control = name;
+        *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+    }
+    0
+}
+
+/// `file_get_fs_options`: the options of the translator serving the node
+/// (what fsysopts prints when only asked to show them).
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_get_fs_options(
+    file: raw::hurd_sys_protid_t,
+    options: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the protid for this call.
+    if node_of(unsafe { slot(file.cast()) }).is_none() {
+        return Errno::EOPNOTSUPP.0;
+    }
+    let control = CONTROL.get().and_then(|&name| lookup(name));
+    let Some(control) = control_of(control.as_deref()) else { return Errno::EOPNOTSUPP.0 };
+    let mut argz = Vec::new();
+    for a in control.options() {
+        argz.extend_from_slice(a.as_bytes());
+        argz.push(0);
+    }
+    // SAFETY: the out-parameters are the stub's.
+    unsafe { write_data(&argz, options, len) }
 }
 
 /// A client's thread took a signal while waiting for one of our replies.

@@ -58,6 +58,12 @@ grep -qi "no space" err || fail "/dev/full failed, but not with ENOSPC: $(cat er
 [ ! -e "$root/usr" ] || fail "/usr exists"
 [ ! -e "$root/servers/socket/2" ] || fail "inet is there though the spec says none"
 
+# fsysopts shows how it was started: the spec, by its absolute name.
+case $(fsysopts "$root") in
+  *sandbox-root" $here/spec.json") ;;
+  *) fail "fsysopts printed '$(fsysopts "$root")'" ;;
+esac
+
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
 for f in /proc/[0-9]*/cmdline; do
