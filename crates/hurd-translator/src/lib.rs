@@ -7,13 +7,13 @@
 
 #![deny(unsafe_code)]
 
-pub mod argz;
 pub mod dirent;
 pub mod goaway;
 pub mod open;
 pub mod peropen;
 pub mod retry;
 
+pub use hurd::argz;
 pub use hurd::errno::{self, Errno};
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]

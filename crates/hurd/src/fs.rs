@@ -85,7 +85,7 @@ fn receive_argz(
         // and `bytes` holds our copy.
         unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
     }
-    Ok(String::from_utf8(bytes).ok().map(|t| t.split_terminator('\0').map(str::to_owned).collect()))
+    Ok(crate::argz::decode(&bytes).ok())
 }
 
 /// The control port of the translator sitting on `node` (looked up with
@@ -115,11 +115,8 @@ pub fn options(control: &SendRight) -> Result<Vec<String>, FsError> {
 
 /// Changes a translator's options (`fsys_set_options`).
 pub fn set_options(control: &SendRight, args: &[String]) -> Result<(), FsError> {
-    let mut argz = Vec::new();
-    for a in args {
-        argz.extend_from_slice(a.as_bytes());
-        argz.push(0);
-    }
+    let argz =
+        crate::argz::encode(args).map_err(|_| FsError::Control { rpc: "fsys_set_options", code: Errno::EINVAL })?;
     // SAFETY: the request copies `argz.len()` bytes from `argz`.
     let code = unsafe { raw::fsys_set_options(control.as_raw(), argz.as_ptr().cast(), argz.len() as _, 0) };
     check(code).map_err(|code| FsError::Control { rpc: "fsys_set_options", code })

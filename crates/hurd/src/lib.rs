@@ -1,6 +1,7 @@
 //! The safe layer over hurd-sys: what the suite's programs use of Mach and
 //! the Hurd, without `unsafe` outside this crate.
 //!
+//! - [`argz`]: the NUL-separated strings of translator options;
 //! - [`errno`]: every return code (the kernel's, MIG's, a server's errno)
 //!   as one typed value, converted in one place;
 //! - `port`: send, send-once and receive rights and port sets, each an
@@ -8,9 +9,10 @@
 //! - `fs`: looking up nodes and reading their translators;
 //! - `process`: asking the proc server.
 //!
-//! Only [`errno`] exists off the Hurd; the rest needs hurd-sys's bindings,
+//! Only [`argz`] and [`errno`] exist off the Hurd; the rest needs hurd-sys's bindings,
 //! generated from a GNU/Hurd sysroot.
 
+pub mod argz;
 pub mod errno;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]

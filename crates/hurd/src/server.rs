@@ -373,13 +373,45 @@ fn lookup(port: RawPort) -> Option<Arc<Slot>> {
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).get(&port).cloned()
 }
 
+/// The slot behind `port` if it is a control (`control`) or a node, as a
+/// reference handed to a MIG stub (released by [`release_slot`]).
+fn intran(port: RawPort, control: bool) -> *const Slot {
+    match lookup(port) {
+        Some(slot) if matches!(slot.object, Object::Control(_)) == control => Arc::into_raw(slot),
+        _ => std::ptr::null(),
+    }
+}
+
+/// Drops a reference [`intran`] handed out.
+fn release_slot(slot: *const Slot) {
+    if !slot.is_null() {
+        // SAFETY: a non-null slot pointer comes from Arc::into_raw in intran.
+        drop(unsafe { Arc::from_raw(slot) });
+    }
+}
+
 /// The intran of io and fs requests: the protid behind `port`, or null.
 #[unsafe(no_mangle)]
 pub extern "C" fn hurd_sys_protid_from_port(port: RawPort) -> raw::hurd_sys_protid_t {
-    match lookup(port) {
-        Some(slot) if matches!(slot.object, Object::Node(_)) => Arc::into_raw(slot) as raw::hurd_sys_protid_t,
-        _ => std::ptr::null_mut(),
-    }
+    intran(port, false) as raw::hurd_sys_protid_t
+}
+
+/// The destructor of io and fs requests.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_protid_release(protid: raw::hurd_sys_protid_t) {
+    release_slot(protid as *const Slot);
+}
+
+/// The intran of fsys requests: the control behind `port`, or null.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_control_from_port(port: RawPort) -> raw::hurd_sys_control_t {
+    intran(port, true) as raw::hurd_sys_control_t
+}
+
+/// The destructor of fsys requests.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_control_release(control: raw::hurd_sys_control_t) {
+    release_slot(control as *const Slot);
 }
 
 /// Protected payloads are not used: no request carries one.
@@ -388,35 +420,10 @@ pub extern "C" fn hurd_sys_protid_from_payload(_payload: std::ffi::c_ulong) -> r
     std::ptr::null_mut()
 }
 
-/// The destructor of io and fs requests: drops the intran's reference.
-#[unsafe(no_mangle)]
-pub extern "C" fn hurd_sys_protid_release(protid: raw::hurd_sys_protid_t) {
-    if !protid.is_null() {
-        // SAFETY: a non-null protid comes from Arc::into_raw in the intran.
-        drop(unsafe { Arc::from_raw(protid as *const Slot) });
-    }
-}
-
-/// The intran of fsys requests: the control behind `port`, or null.
-#[unsafe(no_mangle)]
-pub extern "C" fn hurd_sys_control_from_port(port: RawPort) -> raw::hurd_sys_control_t {
-    match lookup(port) {
-        Some(slot) if matches!(slot.object, Object::Control(_)) => Arc::into_raw(slot) as raw::hurd_sys_control_t,
-        _ => std::ptr::null_mut(),
-    }
-}
-
+/// Protected payloads are not used: no request carries one.
 #[unsafe(no_mangle)]
 pub extern "C" fn hurd_sys_control_from_payload(_payload: std::ffi::c_ulong) -> raw::hurd_sys_control_t {
     std::ptr::null_mut()
-}
-
-#[unsafe(no_mangle)]
-pub extern "C" fn hurd_sys_control_release(control: raw::hurd_sys_control_t) {
-    if !control.is_null() {
-        // SAFETY: as hurd_sys_protid_release, for a control.
-        drop(unsafe { Arc::from_raw(control as *const Slot) });
-    }
 }
 
 /// What the weak default of every routine Rust does not define calls.
@@ -581,11 +588,7 @@ pub unsafe extern "C" fn S_fsys_get_options(
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds the control for this call.
     let Some(control) = control_of(unsafe { slot(server.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let mut argz = Vec::new();
-    for a in control.options() {
-        argz.extend_from_slice(a.as_bytes());
-        argz.push(0);
-    }
+    let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
     // SAFETY: the out-parameters are the stub's.
     unsafe { write_data(&argz, options, len) }
 }
@@ -607,8 +610,7 @@ pub unsafe extern "C" fn S_fsys_set_options(
         // SAFETY: MIG passes `len` bytes at `options`.
         unsafe { std::slice::from_raw_parts(options.cast::<u8>(), len as usize) }
     };
-    let Ok(text) = std::str::from_utf8(bytes) else { return Errno::EINVAL.0 };
-    let args: Vec<String> = text.split_terminator('\0').map(str::to_owned).collect();
+    let Ok(args) = crate::argz::decode(bytes) else { return Errno::EINVAL.0 };
     match control.set_options(&args) {
         Ok(()) => 0,
         Err(e) => e.0,
@@ -1036,11 +1038,7 @@ pub unsafe extern "C" fn S_file_get_fs_options(
     }
     let control = CONTROL.get().and_then(|&name| lookup(name));
     let Some(control) = control_of(control.as_deref()) else { return Errno::EOPNOTSUPP.0 };
-    let mut argz = Vec::new();
-    for a in control.options() {
-        argz.extend_from_slice(a.as_bytes());
-        argz.push(0);
-    }
+    let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
     // SAFETY: the out-parameters are the stub's.
     unsafe { write_data(&argz, options, len) }
 }
