@@ -1,0 +1,90 @@
+#!/bin/sh
+# Benchmark, run in the guest by scripts/bench: an environment of N store
+# inputs set up and torn down the earlier way (one /hurd/firmlink per
+# input and per /dev node, started with settrans -a one by one) and with
+# sandbox-root, the processes each leaves after teardown, lookup+stat
+# through the environment against directly, and a large read through it
+# against directly. The guest has no awk: it prints the numbers, and
+# scripts/bench turns them into ratios.
+set -eu
+n=${1:-100}
+here=/tmp/sbench
+mkdir -p "$here/store" "$here/build" "$here/a/gnu/store" "$here/a/dev"
+i=0
+while [ "$i" -lt "$n" ]; do
+  d=$here/store/$(printf '%03d' "$i")-input
+  mkdir -p "$d"
+  echo data > "$d/file"
+  i=$((i + 1))
+done
+# 16 MiB, doubled up from one byte (the guest has no /dev/zero).
+printf x > "$here/build/big"
+i=0
+while [ "$i" -lt 24 ]; do
+  cat "$here/build/big" "$here/build/big" > "$here/build/big2"
+  mv "$here/build/big2" "$here/build/big"
+  i=$((i + 1))
+done
+now() { date +%s%N; }
+# Processes whose command line mentions both $1 and $2.
+count() {
+  c=0
+  for f in /proc/[0-9]*/cmdline; do
+    [ -e "$f" ] || continue
+    line=$(tr '\0' ' ' 2> /dev/null < "$f") || continue
+    case $line in *"$1"*"$2"*) c=$((c + 1)) ;; esac
+  done
+  echo "$c"
+}
+
+# The earlier approach.
+t0=$(now)
+for d in "$here"/store/*; do
+  link=$here/a/gnu/store/$(basename "$d")
+  touch "$link"
+  settrans -a "$link" /hurd/firmlink "$d"
+done
+for x in null zero full random urandom; do
+  touch "$here/a/dev/$x"
+  settrans -a "$here/a/dev/$x" /hurd/firmlink /dev/null
+done
+t1=$(now)
+procs_a=$(count /hurd/firmlink "$here")
+for link in "$here"/a/gnu/store/* "$here"/a/dev/*; do settrans -g "$link"; done
+t2=$(now)
+sleep 1
+left_a=$(count /hurd/firmlink "$here")
+
+# sandbox-root, one spec.
+{
+  printf '{ "version": 1, "build": { "host": "%s/build", "path": "/build" }, "paths": [' "$here"
+  sep=
+  for d in "$here"/store/*; do
+    printf '%s { "host": "%s", "path": "/gnu/store/%s" }' "$sep" "$d" "$(basename "$d")"
+    sep=,
+  done
+  printf '], "user": { "name": "b", "uid": 1000, "group": "b", "gid": 1000 },'
+  printf ' "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } } }\n'
+} > "$here/spec.json"
+root=$here/root
+touch "$root"
+t3=$(now)
+settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json"
+ls "$root/gnu/store/000-input" > /dev/null
+t4=$(now)
+procs_b=$(count sandbox-root "$here")
+mid=$(printf '%03d' $((n / 2)))-input
+lookup_env=$(hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500)
+lookup_direct=$(hurd-probe bench-lookup "$here/store/$mid/file" 500)
+r0=$(now)
+dd if="$root/build/big" of=/dev/null bs=1M 2> /dev/null
+r1=$(now)
+dd if="$here/build/big" of=/dev/null bs=1M 2> /dev/null
+r2=$(now)
+t5=$(now)
+settrans -g "$root"
+t6=$(now)
+sleep 1
+left_b=$(count sandbox-root "$here")
+
+echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct read_env=$((r1 - r0)) read_direct=$((r2 - r1))"
