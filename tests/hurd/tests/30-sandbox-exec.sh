@@ -33,6 +33,11 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
   echo "built" > result
   if echo x > /bin/new 2> /dev/null; then echo "bin=writable"; else echo "bin=read-only"; fi
   echo "pipe=$(echo through | cat)"
+  ln -s /etc/passwd abs
+  ln -s ../../../../../../etc/passwd rel
+  echo "abs=$(grep -c guixbuilder01 abs)"
+  echo "rel=$(grep -c guixbuilder01 rel)"
+  echo "store-up=$(cd /lib/..; ls | tr "\n" " ")"
 ' > out 2> err || fail "exec failed: $(cat err)"
 cat out
 grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
@@ -42,6 +47,12 @@ grep -qx "root=bin dev etc lib servers tmp " out || fail "the builder's root is 
 grep -qx "up=bin dev etc lib servers tmp " out || fail ".. climbed out of the builder's root"
 grep -qx "bin=read-only" out || fail "a read-only path took a write"
 grep -qx "pipe=through" out || fail "pipes do not work inside"
+# Links, absolute or climbing, resolve inside: to the environment's own
+# passwd (the host's has no build user).
+grep -qx "abs=1" out || fail "an absolute symlink reached the host"
+grep -qx "rel=1" out || fail "a relative symlink climbed out"
+grep -qx "store-up=bin dev etc lib servers tmp " out || fail ".. from a firmlinked directory left the environment"
+grep -q guixbuilder01 /etc/passwd && fail "the host's passwd has the build user: the check above proves nothing"
 [ "$(cat host/build/result)" = built ] || fail "the build directory's file is not on the host"
 
 # The exit status comes back.
