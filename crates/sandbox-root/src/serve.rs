@@ -31,8 +31,16 @@ const DEVICE_READ_MAX: usize = 64 * 1024;
 pub enum EnvNode {
     Dir(NodeId),
     Device(Device),
-    File(Arc<str>),
-    Symlink(Arc<str>),
+    /// A generated file: its path inside (for its inode number) and contents.
+    File {
+        path: Arc<str>,
+        content: Arc<str>,
+    },
+    /// A link opened itself: its path inside and its target.
+    Symlink {
+        path: Arc<str>,
+        target: Arc<str>,
+    },
 }
 
 /// The environment: the plan, and how sandbox-root was started.
@@ -77,9 +85,9 @@ impl Environment {
         let (mode, size, ino) = match node {
             EnvNode::Dir(id) => (S_IFDIR | 0o555, 0, ino_of(self.plan.tree.path(*id).as_str())),
             EnvNode::Device(Device::Fd) => (S_IFDIR | 0o555, 0, ino_of("/dev/fd")),
-            EnvNode::Device(d) => (S_IFCHR | 0o666, 0, ino_of(d.name())),
-            EnvNode::File(c) => (S_IFREG | 0o444, c.len() as i64, ino_of(c)),
-            EnvNode::Symlink(t) => (S_IFLNK | 0o777, t.len() as i64, ino_of(t)),
+            EnvNode::Device(d) => (S_IFCHR | 0o666, 0, ino_of(&format!("/dev/{}", d.name()))),
+            EnvNode::File { path, content } => (S_IFREG | 0o444, content.len() as i64, ino_of(path)),
+            EnvNode::Symlink { path, target } => (S_IFLNK | 0o777, target.len() as i64, ino_of(path)),
         };
         Ok(Stat { mode, size, nlink: 1, uid: 0, gid: 0, ino })
     }
@@ -90,8 +98,8 @@ impl Environment {
             bytes[start..(start + amount).min(bytes.len())].to_vec()
         };
         match node {
-            EnvNode::File(c) => Ok(slice(c.as_bytes())),
-            EnvNode::Symlink(t) => Ok(slice(t.as_bytes())),
+            EnvNode::File { content, .. } => Ok(slice(content.as_bytes())),
+            EnvNode::Symlink { target, .. } => Ok(slice(target.as_bytes())),
             EnvNode::Device(Device::Null) => Ok(Vec::new()),
             EnvNode::Device(Device::Zero | Device::Full) => Ok(vec![0; amount.min(DEVICE_READ_MAX)]),
             EnvNode::Device(Device::Random | Device::Urandom) => Ok(self.random_bytes(amount.min(DEVICE_READ_MAX))),
@@ -105,7 +113,7 @@ impl Environment {
             EnvNode::Device(Device::Null | Device::Zero | Device::Random | Device::Urandom) => Ok(data.len()),
             EnvNode::Device(Device::Full) => Err(Errno::ENOSPC),
             EnvNode::Device(_) => Err(Errno::ENOSYS),
-            EnvNode::File(_) | EnvNode::Symlink(_) => Err(Errno::EROFS),
+            EnvNode::File { .. } | EnvNode::Symlink { .. } => Err(Errno::EROFS),
             EnvNode::Dir(_) => Err(Errno::EISDIR),
         }
     }
@@ -175,8 +183,12 @@ impl Filesystem for EnvFs {
         let node = match answer(&env.plan.tree, start, name, flags, root_has_parent)? {
             Answer::Serve(Served::Directory(id)) => EnvNode::Dir(id),
             Answer::Serve(Served::Device(d)) => EnvNode::Device(d),
-            Answer::Serve(Served::File { content, .. }) => EnvNode::File(content.into()),
-            Answer::Serve(Served::Symlink { target, .. }) => EnvNode::Symlink(target.into()),
+            Answer::Serve(Served::File { path, content }) => {
+                EnvNode::File { path: path.as_str().into(), content: content.into() }
+            }
+            Answer::Serve(Served::Symlink { path, target }) => {
+                EnvNode::Symlink { path: path.as_str().into(), target: target.into() }
+            }
             Answer::Host { entry, host, access, rest } => {
                 // The entry's directory inside is where `..` from the top
                 // of the host tree must lead.
@@ -229,7 +241,7 @@ impl Filesystem for EnvFs {
         match node {
             // Truncating a device (`> /dev/null`) changes nothing.
             EnvNode::Device(_) => Ok(()),
-            EnvNode::File(_) | EnvNode::Symlink(_) => Err(Errno::EROFS),
+            EnvNode::File { .. } | EnvNode::Symlink { .. } => Err(Errno::EROFS),
             EnvNode::Dir(_) => Err(Errno::EISDIR),
         }
     }
