@@ -127,6 +127,17 @@ impl Drop for SendOnceRight {
     }
 }
 
+/// A new `right` (a receive right or a port set) in this task; the caller
+/// owns it.
+fn allocate(right: raw::mach_port_right_t, what: &'static str) -> Result<RawPort, PortError> {
+    let mut name: RawPort = 0;
+    // SAFETY: `name` is a valid place for the kernel to write the new
+    // right's name; the caller owns the right it names afterwards.
+    let code = unsafe { raw::mach_port_allocate(task(), right, &mut name) };
+    check(code).map_err(|code| PortError::Allocate { what, code })?;
+    Ok(name)
+}
+
 /// A receive right: the port itself, on which requests arrive.
 #[derive(Debug)]
 pub struct ReceiveRight(RawPort);
@@ -134,12 +145,7 @@ pub struct ReceiveRight(RawPort);
 impl ReceiveRight {
     /// A new port.
     pub fn allocate() -> Result<ReceiveRight, PortError> {
-        let mut name: RawPort = 0;
-        // SAFETY: `name` is a valid place for the kernel to write the new
-        // port's name; we own the receive right it names afterwards.
-        let code = unsafe { raw::mach_port_allocate(task(), raw::HURD_SYS_RIGHT_RECEIVE, &mut name) };
-        check(code).map_err(|code| PortError::Allocate { what: "receive right", code })?;
-        Ok(ReceiveRight(name))
+        allocate(raw::HURD_SYS_RIGHT_RECEIVE, "receive right").map(ReceiveRight)
     }
 
     pub fn as_raw(&self) -> RawPort {
@@ -168,11 +174,7 @@ pub struct PortSet(RawPort);
 
 impl PortSet {
     pub fn allocate() -> Result<PortSet, PortError> {
-        let mut name: RawPort = 0;
-        // SAFETY: as in ReceiveRight::allocate, for a port set.
-        let code = unsafe { raw::mach_port_allocate(task(), raw::HURD_SYS_RIGHT_PORT_SET, &mut name) };
-        check(code).map_err(|code| PortError::Allocate { what: "port set", code })?;
-        Ok(PortSet(name))
+        allocate(raw::HURD_SYS_RIGHT_PORT_SET, "port set").map(PortSet)
     }
 
     pub fn as_raw(&self) -> RawPort {

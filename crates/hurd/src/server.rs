@@ -1005,20 +1005,21 @@ pub unsafe extern "C" fn S_file_getcontrol(
     if !node.credentials().uids.contains(&0) {
         return Errno::EPERM.0;
     }
-    let Some(&name) = CONTROL.get() else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: `name` is the control port's receive right, held by the
-    // registry for the life of the translator; the new send right goes
-    // to the client.
-    let code = unsafe { raw::mach_port_insert_right(task(), name, name, raw::MACH_MSG_TYPE_MAKE_SEND as _) };
-    if let Err(e) = check(code) {
-        return e.0;
+    let Some(slot) = CONTROL.get().and_then(|&name| lookup(name)) else { return Errno::EOPNOTSUPP.0 };
+    match slot._port.make_send() {
+        Ok(send) => {
+            // SAFETY: the out-parameters are the stub's.
+            unsafe {
+                *control = send.into_raw();
+                *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+            }
+            0
+        }
+        Err(e) => {
+            log::error!("file_getcontrol: {e}");
+            Errno::ENOMEM.0
+        }
     }
-    // SAFETY: the out-parameters are the stub's.
-    unsafe {
-        *control = name;
-        *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-    }
-    0
 }
 
 /// `file_get_fs_options`: the options of the translator serving the node
