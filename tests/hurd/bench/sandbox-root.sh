@@ -26,16 +26,8 @@ while [ "$i" -lt 24 ]; do
   i=$((i + 1))
 done
 now() { date +%s%N; }
-# Processes whose command line mentions both $1 and $2.
-count() {
-  c=0
-  for f in /proc/[0-9]*/cmdline; do
-    [ -e "$f" ] || continue
-    line=$(tr '\0' ' ' 2> /dev/null < "$f") || continue
-    case $line in *"$1"*"$2"*) c=$((c + 1)) ;; esac
-  done
-  echo "$c"
-}
+# shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
+. /test/lib.sh
 
 # The earlier approach.
 t0=$(now)
@@ -49,11 +41,11 @@ for x in null zero full random urandom; do
   settrans -a "$here/a/dev/$x" /hurd/firmlink /dev/null
 done
 t1=$(now)
-procs_a=$(count /hurd/firmlink "$here")
+procs_a=$(processes /hurd/firmlink "$here")
 for link in "$here"/a/gnu/store/* "$here"/a/dev/*; do settrans -g "$link"; done
 t2=$(now)
 sleep 1
-left_a=$(count /hurd/firmlink "$here")
+left_a=$(processes /hurd/firmlink "$here")
 
 # sandbox-root, one spec.
 {
@@ -72,7 +64,7 @@ t3=$(now)
 settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json"
 ls "$root/gnu/store/000-input" > /dev/null
 t4=$(now)
-procs_b=$(count sandbox-root "$here")
+procs_b=$(processes sandbox-root "$here")
 mid=$(printf '%03d' $((n / 2)))-input
 lookup_env=$(hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500)
 lookup_direct=$(hurd-probe bench-lookup "$here/store/$mid/file" 500)
@@ -85,6 +77,6 @@ t5=$(now)
 settrans -g "$root"
 t6=$(now)
 sleep 1
-left_b=$(count sandbox-root "$here")
+left_b=$(processes sandbox-root "$here")
 
 echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct read_env=$((r1 - r0)) read_direct=$((r2 - r1))"

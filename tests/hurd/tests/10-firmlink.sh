@@ -12,17 +12,8 @@ echo marker > marker
 # settrans takes a translator by its file name, not from PATH.
 rs=$(command -v firmlink-rs)
 
-# The firmlink processes whose command line mentions $1 (read with the
-# shell, so that no process of ours has $1 on its own command line).
-running() {
-  n=0
-  for f in /proc/[0-9]*/cmdline; do
-    [ -e "$f" ] || continue
-    c=$(tr '\0' ' ' 2> /dev/null < "$f") || continue
-    case $c in *firmlink*"$1"*) n=$((n + 1)); echo "  running: $c" >&2 ;; esac
-  done
-  echo "$n"
-}
+# shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
+. /test/lib.sh
 
 for impl in /hurd/firmlink "$rs"; do
   name=$(basename "$impl")
@@ -69,11 +60,11 @@ if (: > "$here/link-firmlink-rs") 2> err; then fail "opening a read-only directo
 grep -qi "read-only file system" err || fail "opening the link for writing failed, but not with EROFS: $(cat err)"
 
 # settrans -g ends the translator: no process is left.
-[ "$(running "$here/a/target")" = 2 ] || fail "the two translators are not both running before the goaway"
+[ "$(processes firmlink "$here/a/target")" = 2 ] || fail "the two translators are not both running before the goaway"
 settrans -g "$here/link-firmlink-rs"
 settrans -g "$here/link-firmlink"
 sleep 1
-left=$(running "$here/a/target")
+left=$(processes firmlink "$here/a/target")
 [ "$left" = 0 ] || fail "$left translator processes left after settrans -g"
 
 # Read-only: a write through the link fails with EROFS, a read works.
