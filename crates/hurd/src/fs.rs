@@ -22,6 +22,12 @@ pub enum FsError {
     RestrictAuth { code: Errno },
     #[error("io_stat: {code}")]
     Stat { code: Errno },
+    #[error("dir_lookup of '{name}': {code}")]
+    DirLookup { name: String, code: Errno },
+    #[error("dir_lookup of '{name}' answered an unknown retry kind {kind}")]
+    RetryKind { name: String, kind: u32 },
+    #[error("dir_readdir: {code}")]
+    Readdir { code: Errno },
     #[error("{rpc}: {code}")]
     Control { rpc: &'static str, code: Errno },
     #[error("the translator's arguments are not text")]
@@ -127,12 +133,14 @@ impl FsError {
     pub fn code(&self) -> Errno {
         match self {
             FsError::Nul { .. } => Errno::EINVAL,
-            FsError::NotText => Errno::EIO,
+            FsError::NotText | FsError::RetryKind { .. } => Errno::EIO,
             FsError::Lookup { code, .. }
             | FsError::GetTranslator { code }
             | FsError::Reparent { code }
             | FsError::RestrictAuth { code }
             | FsError::Stat { code }
+            | FsError::DirLookup { code, .. }
+            | FsError::Readdir { code }
             | FsError::Control { code, .. } => *code,
         }
     }
@@ -183,4 +191,91 @@ pub fn stat(node: &SendRight) -> Result<Stat, FsError> {
     let code = unsafe { raw::io_stat(node.as_raw(), &mut st) };
     check(code).map_err(|code| FsError::Stat { code })?;
     Ok(Stat { mode: st.st_mode, size: st.st_size, nlink: st.st_nlink, uid: st.st_uid, gid: st.st_gid, ino: st.st_ino })
+}
+
+/// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// Go on at the port given, as the same user.
+    Normal,
+    /// Go on at the port given, after reauthenticating it.
+    Reauth,
+    /// Go on from a name the client resolves itself: an absolute name
+    /// from its root, or `tty`, `fd/N`.
+    Magical,
+}
+
+impl RetryKind {
+    pub(crate) fn raw(self) -> raw::retry_type {
+        match self {
+            RetryKind::Normal => raw::retry_type_FS_RETRY_NORMAL,
+            RetryKind::Reauth => raw::retry_type_FS_RETRY_REAUTH,
+            RetryKind::Magical => raw::retry_type_FS_RETRY_MAGICAL,
+        }
+    }
+
+    fn from_raw(kind: raw::retry_type) -> Option<RetryKind> {
+        match kind {
+            raw::retry_type_FS_RETRY_NORMAL => Some(RetryKind::Normal),
+            raw::retry_type_FS_RETRY_REAUTH => Some(RetryKind::Reauth),
+            raw::retry_type_FS_RETRY_MAGICAL => Some(RetryKind::Magical),
+            _ => None,
+        }
+    }
+}
+
+/// What a server answered to `dir_lookup`: how to go on, the name left to
+/// look up, and where (no port for a magical retry).
+#[derive(Debug)]
+pub struct Lookup {
+    pub kind: RetryKind,
+    pub name: String,
+    pub port: Option<SendRight>,
+}
+
+/// One `dir_lookup` of `name` on `dir`, with open flags `flags`: the
+/// server's answer, not followed any further.
+pub fn dir_lookup(dir: &SendRight, name: &str, flags: i32, mode: u32) -> Result<Lookup, FsError> {
+    let error = |code| FsError::DirLookup { name: name.to_owned(), code };
+    let c_name = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
+    let mut kind: raw::retry_type = 0;
+    // string_t: 1024 bytes, the NUL included.
+    let mut retry_name = [0 as std::ffi::c_char; 1024];
+    let mut port: raw::mach_port_t = 0;
+    // SAFETY: `c_name` is NUL-terminated and outlives the call; the stub
+    // writes at most a string_t into `retry_name` and one right into
+    // `port`, which is then ours.
+    let code = unsafe {
+        raw::dir_lookup(dir.as_raw(), c_name.as_ptr(), flags, mode, &mut kind, retry_name.as_mut_ptr(), &mut port)
+    };
+    check(code).map_err(error)?;
+    // SAFETY: a name the reply gave is ours to release.
+    let port = unsafe { SendRight::from_raw(port) };
+    // SAFETY: the server's string_t is NUL-terminated within the buffer
+    // (MIG terminates it).
+    let rest = unsafe { std::ffi::CStr::from_ptr(retry_name.as_ptr()) };
+    let rest = rest.to_str().map_err(|_| error(Errno::EINVAL))?.to_owned();
+    let kind = RetryKind::from_raw(kind).ok_or(FsError::RetryKind { name: name.to_owned(), kind })?;
+    Ok(Lookup { kind, name: rest, port })
+}
+
+/// `dir_readdir` on `dir`: the records of entries `entry..` (at most
+/// `nentries` when not negative, at most `bufsiz` bytes when not 0) in the
+/// server's own encoding, and how many there are.
+pub fn readdir(dir: &SendRight, entry: i32, nentries: i32, bufsiz: usize) -> Result<(Vec<u8>, usize), FsError> {
+    let mut buffer = [0u8; 2048];
+    let mut data: raw::data_t = buffer.as_mut_ptr().cast();
+    let mut len: raw::mach_msg_type_number_t = buffer.len() as _;
+    let mut amount: std::ffi::c_int = 0;
+    // SAFETY: `data` points to `len` writable bytes, as the stub wants; a
+    // larger reply comes out of line and is ours to free.
+    let code = unsafe { raw::dir_readdir(dir.as_raw(), &mut data, &mut len, entry, nentries, bufsiz, &mut amount) };
+    check(code).map_err(|code| FsError::Readdir { code })?;
+    // SAFETY: after success, `data` points to `len` bytes of the reply.
+    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }.to_vec();
+    if data.cast::<u8>() != buffer.as_mut_ptr() && len != 0 {
+        // SAFETY: out-of-line pages are ours to free; `bytes` is our copy.
+        unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
+    }
+    Ok((bytes, usize::try_from(amount).unwrap_or(0)))
 }

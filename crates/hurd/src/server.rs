@@ -21,22 +21,7 @@ use crate::errno::{Errno, check};
 use crate::port::{PortError, PortSet, RawPort, ReceiveRight, SendRight, task};
 
 /// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryKind {
-    Normal,
-    Reauth,
-    Magical,
-}
-
-impl RetryKind {
-    fn raw(self) -> raw::retry_type {
-        (match self {
-            RetryKind::Normal => 1,
-            RetryKind::Reauth => 2,
-            RetryKind::Magical => 3,
-        }) as raw::retry_type
-    }
-}
+pub use crate::fs::RetryKind;
 
 /// A client's credentials, as `fsys_getroot` gives them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,6 +139,14 @@ pub trait Node: Send + Sync {
         Credentials::default()
     }
 
+    /// Whether every request that would change the node or, for a
+    /// directory, its entries (`dir_mkdir`, `dir_unlink`, `file_chmod`,
+    /// `file_set_translator`, …) is refused with EROFS. Otherwise such
+    /// requests answer EOPNOTSUPP: no translator here changes nodes.
+    fn read_only(&self) -> bool {
+        false
+    }
+
     /// `dir_lookup` of `name` from this node. The C library looks up the
     /// empty name on a node to open it again (readlink does, to read a
     /// link's contents).
@@ -220,6 +213,14 @@ pub fn open_ports() -> usize {
         let slots = reg.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.values().filter(|s| matches!(s.object, Object::Node(_))).count()
     })
+}
+
+/// Whether `port` is one this process serves: a send right to a port
+/// whose receive right a task holds has the same name in its space. A
+/// lookup answered elsewhere may lead back here (`..` to a parent given
+/// to `file_reparent`).
+pub fn serves(port: &SendRight) -> bool {
+    registry().is_ok_and(|reg| reg.slots.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&port.as_raw()))
 }
 
 /// Serves `node` on a new port and gives a send right to it (for a
@@ -1044,6 +1045,169 @@ pub unsafe extern "C" fn S_file_get_fs_options(
     unsafe { write_data(&argz, options, len) }
 }
 
+/// The answer to a request that would change `object` (a protid): EROFS
+/// from a read-only node, else EOPNOTSUPP.
+///
+/// # Safety
+/// `object` is the protid the stub holds for this call.
+unsafe fn refuse_change(object: raw::hurd_sys_protid_t, rpc: &str) -> raw::kern_return_t {
+    // SAFETY: see above.
+    match node_of(unsafe { slot(object.cast()) }) {
+        Some(node) if node.read_only() => Errno::EROFS.0,
+        Some(_) => unsupported(rpc).0,
+        None => Errno::EOPNOTSUPP.0,
+    }
+}
+
+// The requests that change a node or a directory's entries: none does
+// here. Each is answered by `refuse_change`.
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_mkdir(
+    dir: raw::hurd_sys_protid_t,
+    _: raw::const_string_t,
+    _: raw::mode_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_mkdir") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_rmdir(dir: raw::hurd_sys_protid_t, _: raw::const_string_t) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_rmdir") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_unlink(dir: raw::hurd_sys_protid_t, _: raw::const_string_t) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_unlink") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_link(
+    dir: raw::hurd_sys_protid_t,
+    _: raw::hurd_sys_protid_t,
+    _: raw::const_string_t,
+    _: c_int,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_link") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_rename(
+    dir: raw::hurd_sys_protid_t,
+    _: raw::const_string_t,
+    _: raw::hurd_sys_protid_t,
+    _: raw::const_string_t,
+    _: c_int,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_rename") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_dir_mkfile(
+    dir: raw::hurd_sys_protid_t,
+    _: c_int,
+    _: raw::mode_t,
+    _: *mut RawPort,
+    _: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(dir, "dir_mkfile") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_chmod(file: raw::hurd_sys_protid_t, _: raw::mode_t) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_chmod") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_chown(
+    file: raw::hurd_sys_protid_t,
+    _: raw::uid_t,
+    _: raw::gid_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_chown") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_chauthor(file: raw::hurd_sys_protid_t, _: raw::uid_t) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_chauthor") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_chflags(file: raw::hurd_sys_protid_t, _: c_int) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_chflags") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_utimes(
+    file: raw::hurd_sys_protid_t,
+    _: raw::time_value_t,
+    _: raw::time_value_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_utimes") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_utimens(
+    file: raw::hurd_sys_protid_t,
+    _: raw::timespec_t,
+    _: raw::timespec_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_utimens") }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_file_set_translator(
+    file: raw::hurd_sys_protid_t,
+    _: c_int,
+    _: c_int,
+    _: c_int,
+    _: raw::const_data_t,
+    _: raw::mach_msg_type_number_t,
+    _: RawPort,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { refuse_change(file, "file_set_translator") }
+}
+
 /// A client's thread took a signal while waiting for one of our replies.
 /// Requests are not cancelled: answering success makes the client wait
 /// for the reply, which comes when the request is done. (Not answering,
@@ -1066,4 +1230,51 @@ pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_p
         }
     }
     0
+}
+
+/// Every server routine defined here has the prototype MIG generated for
+/// it: taking both as one function pointer type fails to compile when
+/// the Rust definition and the C declaration (bindgen's, from MIG's
+/// header) disagree.
+#[allow(dead_code)]
+fn prototypes_agree() {
+    macro_rules! agree {
+        ($($routine:ident),* $(,)?) => {
+            $( let _ = [raw::$routine, $routine]; )*
+        };
+    }
+    agree!(
+        S_fsys_getroot,
+        S_fsys_goaway,
+        S_fsys_get_options,
+        S_fsys_set_options,
+        S_io_stat,
+        S_io_read,
+        S_io_write,
+        S_io_seek,
+        S_io_reauthenticate,
+        S_io_restrict_auth,
+        S_io_identity,
+        S_dir_lookup,
+        S_dir_readdir,
+        S_dir_mkdir,
+        S_dir_rmdir,
+        S_dir_unlink,
+        S_dir_link,
+        S_dir_rename,
+        S_dir_mkfile,
+        S_file_set_size,
+        S_file_reparent,
+        S_file_getcontrol,
+        S_file_get_fs_options,
+        S_file_chmod,
+        S_file_chown,
+        S_file_chauthor,
+        S_file_chflags,
+        S_file_utimes,
+        S_file_utimens,
+        S_file_set_translator,
+        S_interrupt_operation,
+        do_mach_notify_no_senders,
+    );
 }
