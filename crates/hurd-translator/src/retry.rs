@@ -4,19 +4,7 @@
 //! port. A translator that hands a lookup over (a firmlink, a symlink, a
 //! server node) does it with a retry and stays out of the data path.
 
-/// The retry kinds of `dir_lookup` (values as the Hurd's `fs.defs` types
-/// give them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryKind {
-    /// Go on with `name` at the returned port, with the same credentials.
-    Normal = 1,
-    /// Reauthenticate the returned port first (it comes from a server
-    /// that does not know the client), then go on with `name`.
-    Reauth = 2,
-    /// `name` is special: an absolute path (start again at the root), or
-    /// `fd/N`, `machtype`, `tty` and the like, which the C library answers.
-    Magical = 3,
-}
+pub use hurd::retry::RetryKind;
 
 /// A retry to send back, without its port.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -193,34 +193,11 @@ pub fn stat(node: &SendRight) -> Result<Stat, FsError> {
     Ok(Stat { mode: st.st_mode, size: st.st_size, nlink: st.st_nlink, uid: st.st_uid, gid: st.st_gid, ino: st.st_ino })
 }
 
-/// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryKind {
-    /// Go on at the port given, as the same user.
-    Normal,
-    /// Go on at the port given, after reauthenticating it.
-    Reauth,
-    /// Go on from a name the client resolves itself: an absolute name
-    /// from its root, or `tty`, `fd/N`.
-    Magical,
-}
+pub use crate::retry::RetryKind;
 
 impl RetryKind {
     pub(crate) fn raw(self) -> raw::retry_type {
-        match self {
-            RetryKind::Normal => raw::retry_type_FS_RETRY_NORMAL,
-            RetryKind::Reauth => raw::retry_type_FS_RETRY_REAUTH,
-            RetryKind::Magical => raw::retry_type_FS_RETRY_MAGICAL,
-        }
-    }
-
-    fn from_raw(kind: raw::retry_type) -> Option<RetryKind> {
-        match kind {
-            raw::retry_type_FS_RETRY_NORMAL => Some(RetryKind::Normal),
-            raw::retry_type_FS_RETRY_REAUTH => Some(RetryKind::Reauth),
-            raw::retry_type_FS_RETRY_MAGICAL => Some(RetryKind::Magical),
-            _ => None,
-        }
+        self as raw::retry_type
     }
 }
 
@@ -255,7 +232,7 @@ pub fn dir_lookup(dir: &SendRight, name: &str, flags: i32, mode: u32) -> Result<
     // (MIG terminates it).
     let rest = unsafe { std::ffi::CStr::from_ptr(retry_name.as_ptr()) };
     let rest = rest.to_str().map_err(|_| error(Errno::EINVAL))?.to_owned();
-    let kind = RetryKind::from_raw(kind).ok_or(FsError::RetryKind { name: name.to_owned(), kind })?;
+    let kind = RetryKind::from_code(kind).ok_or(FsError::RetryKind { name: name.to_owned(), kind })?;
     Ok(Lookup { kind, name: rest, port })
 }
 

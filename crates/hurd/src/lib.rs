@@ -2,6 +2,7 @@
 //! the Hurd, without `unsafe` outside this crate.
 //!
 //! - [`argz`]: the NUL-separated strings of translator options;
+//! - [`retry`]: the kinds of retry a lookup answers with;
 //! - [`errno`]: every return code (the kernel's, MIG's, a server's errno)
 //!   as one typed value, converted in one place;
 //! - `port`: send, send-once and receive rights and port sets, each an
@@ -9,11 +10,12 @@
 //! - `fs`: looking up nodes and reading their translators;
 //! - `process`: asking the proc server.
 //!
-//! Only [`argz`] and [`errno`] exist off the Hurd; the rest needs hurd-sys's bindings,
+//! Only [`argz`], [`errno`] and [`retry`] exist off the Hurd; the rest needs hurd-sys's bindings,
 //! generated from a GNU/Hurd sysroot.
 
 pub mod argz;
 pub mod errno;
+pub mod retry;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
