@@ -7,9 +7,9 @@ use hurd::errno::Errno;
 use hurd::fs::{self, O_CREAT};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Node, Reply, RetryKind, Stat};
-use hurd_translator::open::check_readonly;
 
 use crate::options::Options;
+use crate::readonly::open_readonly;
 
 /// `S_IFLNK`, the Hurd's (and everyone's) type bits of a symbolic link.
 const S_IFLNK: u32 = 0o120_000;
@@ -33,11 +33,9 @@ impl Firmlink {
 
 /// Looks the target up with the translator's own credentials, reparents
 /// it to `dotdot` and strips its credentials, so that the client
-/// reauthenticates it as itself: what a client gets from a firmlink.
-pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32, readonly: bool) -> Result<SendRight, Errno> {
-    if readonly {
-        check_readonly(flags)?;
-    }
+/// reauthenticates it as itself: what a client gets from a writable
+/// firmlink (a read-only one is [`open_readonly`]'s).
+pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32) -> Result<SendRight, Errno> {
     let target = fs::lookup(target.as_ref(), flags & !O_CREAT, 0).map_err(|e| e.code())?;
     log::debug!("target {target:?}, dotdot {dotdot:?}");
     let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
@@ -48,10 +46,19 @@ pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32, readonly: boo
 }
 
 impl Control for Firmlink {
-    fn getroot(&self, dotdot: &SendRight, _creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         let options = self.options_now();
-        match firmlink_port(&options.target, dotdot, flags, options.readonly) {
-            Ok(port) => Ok(Reply::Retry { kind: RetryKind::Reauth, name: String::new(), port: Some(port) }),
+        let reply = if options.readonly {
+            open_readonly(&options.target, dotdot, creds, "", flags)
+        } else {
+            firmlink_port(&options.target, dotdot, flags).map(|port| Reply::Retry {
+                kind: RetryKind::Reauth,
+                name: String::new(),
+                port: Some(port),
+            })
+        };
+        match reply {
+            Ok(reply) => Ok(reply),
             // No target: the link reads as a symbolic link to it.
             Err(Errno::ENOENT) => Ok(Reply::Open(Arc::new(Dangling { target: options.target.into() }))),
             Err(e) => Err(e),
@@ -59,9 +66,11 @@ impl Control for Firmlink {
     }
 
     fn goaway(&self, flags: i32) -> Errno {
-        // Clients hold the target's ports, not ours: only a client reading
-        // the dangling link holds one of ours, and that keeps nothing.
-        hurd_translator::leave::goaway(flags, 0, false)
+        // A writable link's clients hold the target's ports, not ours (a
+        // client reading the dangling link holds one, and that keeps
+        // nothing). A read-only link serves the directories its clients
+        // hold, which keep it unless forced.
+        hurd_translator::leave::goaway(flags, 0, self.options_now().readonly)
     }
 
     fn options(&self) -> Vec<String> {

@@ -16,7 +16,8 @@ leads back to where the link sits.",
             short: Some('r'),
             long: "readonly",
             arg: None,
-            doc: "refuse to open TARGET for writing (EROFS); below a directory TARGET, its own file system decides",
+            doc: "refuse every change through the link (EROFS), below a directory TARGET too, whatever the \
+host's permissions",
         },
         Opt {
             short: Some('w'),

@@ -62,6 +62,13 @@ pub trait Filesystem: Send + Sync + 'static {
         Err(unsupported("file_set_size"))
     }
 
+    /// Whether requests that would change `node` (or a directory's
+    /// entries) are refused with EROFS rather than EOPNOTSUPP.
+    fn read_only(&self, node: &Self::Node) -> bool {
+        let _ = node;
+        false
+    }
+
     /// Every entry of a directory, `.` and `..` included, in order.
     fn readdir(&self, node: &Self::Node) -> Result<Vec<DirEntry>, Errno> {
         let _ = node;
@@ -153,6 +160,10 @@ impl<F: Filesystem> Node for Protid<F> {
 
     fn credentials(&self) -> Credentials {
         self.creds.clone()
+    }
+
+    fn read_only(&self) -> bool {
+        self.fs.read_only(&self.peropen.node)
     }
 
     fn lookup(&self, name: &str, flags: i32, _mode: u32) -> Result<Reply, Errno> {

@@ -61,7 +61,11 @@ pub fn answer<'t>(
     root_has_parent: bool,
 ) -> Result<Answer<'t>, Errno> {
     let mut dir = start;
-    let mut name = name.to_owned();
+    // A name in dir_lookup is relative to the directory, leading slashes
+    // or not (a client starts absolute names at its root itself; a host
+    // file system hands back "/" for a trailing slash after `..` above a
+    // reparented tree).
+    let mut name = name.trim_start_matches('/').to_owned();
     for _ in 0..=SYMLINK_MAX {
         let resolution = tree.resolve_from(dir, &name, root_has_parent).map_err(|e| match e {
             LookupError::NotFound(_) => Errno::ENOENT,
@@ -203,6 +207,15 @@ mod tests {
         assert_eq!(answer(&t, ROOT, "/dev/fd/1", O_WRITE, false), Ok(Answer::Magical("fd/1".into())));
         // stdin is a relative link to fd/0: followed here, answered by libc.
         assert_eq!(answer(&t, ROOT, "/dev/stdin", O_READ, false), Ok(Answer::Magical("fd/0".into())));
+    }
+
+    #[test]
+    fn names_are_relative_to_the_directory_even_with_a_slash() {
+        let t = tree();
+        let store = dir(&t, "/gnu/store");
+        assert_eq!(answer(&t, store, "/", O_READ, false), Ok(Answer::Serve(Served::Directory(store))));
+        assert_eq!(answer(&t, dir(&t, "/gnu"), "//store", O_READ, false), Ok(Answer::Serve(Served::Directory(store))));
+        assert_eq!(answer(&t, store, "/etc", O_READ, false), Err(Errno::ENOENT));
     }
 
     #[test]

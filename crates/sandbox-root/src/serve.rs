@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use firmlink::link::firmlink_port;
+use firmlink::readonly::open_readonly;
 use hurd::errno::Errno;
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
@@ -197,10 +198,14 @@ impl Filesystem for EnvFs {
                     return Err(Errno::EIO);
                 };
                 let dotdot = self.dir_port(pid, creds)?;
+                if access == Access::ReadOnly {
+                    // Served by proxy: every directory below stays ours.
+                    return Ok(Found::Reply(open_readonly(host.as_str(), &dotdot, creds, &rest, flags)?));
+                }
                 // The rest of the name is looked up on the host side; the
                 // open flags apply to what it names.
                 let open_flags = if rest.is_empty() { flags } else { 0 };
-                let port = firmlink_port(host.as_str(), &dotdot, open_flags, access == Access::ReadOnly)?;
+                let port = firmlink_port(host.as_str(), &dotdot, open_flags)?;
                 return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
             }
             Answer::Server { server, rest } => {
@@ -235,6 +240,12 @@ impl Filesystem for EnvFs {
 
     fn readdir(&self, node: &EnvNode) -> Result<Vec<DirEntry>, Errno> {
         self.0.readdir(node)
+    }
+
+    fn read_only(&self, _node: &EnvNode) -> bool {
+        // The environment's shape is the spec's: nothing served here
+        // changes.
+        true
     }
 
     fn set_size(&self, node: &EnvNode, _size: i64) -> Result<(), Errno> {

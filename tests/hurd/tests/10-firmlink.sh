@@ -26,7 +26,7 @@ for impl in /hurd/firmlink "$rs"; do
   [ "$(cat "$link/file")" = hello ] || fail "$name: file reads '$(cat "$link/file")'"
   # `..` from inside the target leads back to the link's parent, not the
   # target's: marker is beside the link only.
-  [ -e "$link/sub/../../marker" ] || fail "$name: .. from inside does not lead to the link's parent"
+  ls -d "$link/sub/../../marker" > /dev/null 2> err || fail "$name: .. from inside does not lead to the link's parent: $(cat err)"
   [ ! -e "$link/sub/../../target" ] || fail "$name: .. from inside leads to the target's parent"
 
   # A target that does not exist reads as a symlink to it.
@@ -54,8 +54,7 @@ case $opts in
   *firmlink-rs" --readonly $here/a/target") ;;
   *) fail "--readonly did not take: '$opts'" ;;
 esac
-# Opening the directory target itself for writing is now refused (what
-# lies below a directory target is its own file system's to guard).
+# Opening the directory target itself for writing is now refused.
 if (: > "$here/link-firmlink-rs") 2> err; then fail "opening a read-only directory link for writing succeeded"; fi
 grep -qi "read-only file system" err || fail "opening the link for writing failed, but not with EROFS: $(cat err)"
 
@@ -75,4 +74,25 @@ if (echo more >> ro) 2> err; then fail "a write through a read-only link succeed
 grep -qi "read-only file system" err || fail "the write failed, but not with EROFS: $(cat err)"
 [ "$(cat a/target/file)" = hello ] || fail "the target changed"
 settrans -g ro
-echo "ok: listings equal, .. returns to the link's parent, dangling links read as links, goaway leaves nothing, read-only refuses writes"
+
+# Read-only on a directory: nothing below it changes either, for root,
+# and `..` still leads back to where the link sits.
+touch rodir
+settrans -a rodir "$rs" --readonly "$here/a/target"
+[ "$(ls rodir)" = "$(ls a/target)" ] || fail "the read-only directory lists '$(ls rodir)'"
+[ "$(cat rodir/file)" = hello ] || fail "a file below the read-only directory reads '$(cat rodir/file)'"
+[ -e rodir/sub/../../marker ] || fail ".. from below the read-only directory does not lead to the link's parent"
+erofs() {
+  what=$1
+  shift
+  if "$@" 2> err; then fail "$what succeeded"; fi
+  grep -qi "read-only file system" err || fail "$what failed, but not with EROFS: $(cat err)"
+}
+erofs "mkdir below a read-only link" mkdir rodir/sub/new
+erofs "a write below a read-only link" sh -c 'echo x >> rodir/file'
+erofs "a new file from inside a read-only link" sh -c 'cd rodir/sub && echo x > new'
+erofs "rm below a read-only link" rm rodir/file
+[ "$(ls a/target/sub)" = "" ] || fail "the target's sub changed: $(ls a/target/sub)"
+[ "$(cat a/target/file)" = hello ] || fail "the target's file changed"
+settrans -g rodir || fail "settrans -g of the read-only directory link failed"
+echo "ok: listings equal, .. returns to the link's parent, dangling links read as links, goaway leaves nothing, read-only refuses writes, below a directory too"

@@ -1,8 +1,8 @@
 #!/bin/sh
-# sandbox-root serving an environment (early: host server nodes only, no
-# exec yet): the tree is exactly the spec's, inputs are read-only and the
-# build directory writable, devices behave, `..` never leaves, and
-# settrans -g ends it.
+# sandbox-root serving an environment: the tree is exactly the spec's,
+# inputs are read-only (below their directories too) and the build
+# directory writable, devices behave, `..` never leaves, and settrans -g
+# ends it.
 # shellcheck disable=SC2012 # listings of names the test chose
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -21,6 +21,7 @@ cat > spec.json <<JSON
 JSON
 root=$here/root
 touch "$root"
+
 settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json" || fail "settrans failed"
 
 # Exactly the spec's tree.
@@ -35,6 +36,26 @@ grep -q '^guixbuilder01:x:30001:30000:' "$root/etc/passwd" || fail "passwd: $(ca
 if (echo x > "$root/gnu/store/aaa-hello/new") 2> err; then fail "a write into an input succeeded"; fi
 grep -qi "read-only file system" err || fail "the write into an input failed, but not with EROFS: $(cat err)"
 [ ! -e host/store/aaa-hello/new ] || fail "the host store changed"
+# Below an input's directories too, for root (whom the host lets do
+# anything), and from a directory opened inside, which a client goes on
+# from by itself.
+erofs() {
+  what=$1
+  shift
+  if "$@" 2> err; then fail "$what succeeded"; fi
+  grep -qi "read-only file system" err || fail "$what failed, but not with EROFS: $(cat err)"
+}
+store=$root/gnu/store/aaa-hello
+erofs "mkdir below an input" mkdir "$store/bin/newdir"
+erofs "rm below an input" rm -f "$store/bin/hello"
+erofs "a rename below an input" mv "$store/bin/hello" "$store/bin/moved"
+erofs "a symlink below an input" ln -s hello "$store/bin/link"
+erofs "a new file from inside an input's directory" sh -c "cd '$store/bin' && echo x > ./new"
+erofs "truncating from inside an input's directory" sh -c "cd '$store/bin' && : > hello"
+[ "$(ls host/store/aaa-hello/bin)" = hello ] || fail "the host store changed: $(ls host/store/aaa-hello/bin)"
+[ "$(cat host/store/aaa-hello/bin/hello)" = hello ] || fail "the input's file changed"
+[ "$(cd "$store/bin" && cat hello)" = hello ] || fail "an input's file does not read from inside its directory"
+[ "$(cd "$store/bin" && ls ../..)" = aaa-hello ] || fail ".. from inside an input lists '$(cd "$store/bin" && ls ../..)'"
 
 # The build directory: writable, and the file is on the host.
 echo built > "$root/tmp/guix-build-hello.drv-0/out"
@@ -70,4 +91,5 @@ esac
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root still runs after settrans -g"
+
 echo "ok"

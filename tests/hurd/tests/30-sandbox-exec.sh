@@ -4,16 +4,24 @@
 # spec's environment, writes only where the spec lets it, cannot climb
 # out, and its exit status comes back.
 # shellcheck disable=SC2016 # the $ in the inner scripts are the builder's
+# shellcheck disable=SC2012 # listings of names the test chose
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 here=$PWD
-mkdir -p host/build
+mkdir -p host/build host/input/sub
 chmod 777 host/build
+# An input the host would let anyone change.
+echo input > host/input/file
+chmod 777 host/input host/input/sub
+chmod 666 host/input/file
 cat > spec.json <<JSON
 {
   "version": 1,
   "build": { "host": "$here/host/build", "path": "/tmp/guix-build-x.drv-0" },
-  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
+  "paths": [
+    { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" },
+    { "host": "$here/host/input", "path": "/gnu/store/abc-input" }
+  ],
   "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
   "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } },
   "exec": { "env": { "HOME": "/homeless-shelter", "out": "/gnu/store/abc-x" } }
@@ -32,6 +40,14 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
   echo "up=$(cd /../../..; ls | tr "\n" " ")"
   echo "built" > result
   if echo x > /bin/new 2> /dev/null; then echo "bin=writable"; else echo "bin=read-only"; fi
+  cd /gnu/store/abc-input/sub
+  for change in "echo x > ../file" "echo x > new" "mkdir dir" "mv ../file ../moved" "rm ../file"; do
+    errors=/tmp/guix-build-x.drv-0/errors
+    if sh -c "$change" 2> $errors; then echo "changed: $change"
+    elif ! grep -qi "read-only file system" $errors; then echo "changed: $change: $(cat $errors)"; fi
+  done
+  echo "input=$(cat ../file)"
+  cd /tmp/guix-build-x.drv-0
   echo "pipe=$(echo through | cat)"
   ln -s /etc/passwd abs
   ln -s ../../../../../../etc/passwd rel
@@ -43,15 +59,19 @@ cat out
 grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
 grep -qx "ids=30001:30000" out || fail "the builder did not run as the build user"
 grep -qx "env=/homeless-shelter,/gnu/store/abc-x,unset" out || fail "the environment is not the spec's alone"
-grep -qx "root=bin dev etc lib servers tmp " out || fail "the builder's root is not the environment"
-grep -qx "up=bin dev etc lib servers tmp " out || fail ".. climbed out of the builder's root"
+grep -qx "root=bin dev etc gnu lib servers tmp " out || fail "the builder's root is not the environment"
+grep -qx "up=bin dev etc gnu lib servers tmp " out || fail ".. climbed out of the builder's root"
 grep -qx "bin=read-only" out || fail "a read-only path took a write"
+grep "^changed:" out && fail "a change below a read-only input was not refused with EROFS"
+grep -qx "input=input" out || fail "the input does not read from inside it"
+[ "$(ls host/input | tr '\n' ' ')" = "file sub " ] || fail "the host input changed: $(ls host/input)"
+[ "$(cat host/input/file)" = input ] || fail "the host input's file changed"
 grep -qx "pipe=through" out || fail "pipes do not work inside"
 # Links, absolute or climbing, resolve inside: to the environment's own
 # passwd (the host's has no build user).
 grep -qx "abs=1" out || fail "an absolute symlink reached the host"
 grep -qx "rel=1" out || fail "a relative symlink climbed out"
-grep -qx "store-up=bin dev etc lib servers tmp " out || fail ".. from a firmlinked directory left the environment"
+grep -qx "store-up=bin dev etc gnu lib servers tmp " out || fail ".. from a firmlinked directory left the environment"
 grep -q guixbuilder01 /etc/passwd && fail "the host's passwd has the build user: the check above proves nothing"
 [ "$(cat host/build/result)" = built ] || fail "the build directory's file is not on the host"
 
