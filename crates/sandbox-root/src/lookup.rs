@@ -219,6 +219,22 @@ mod tests {
     }
 
     #[test]
+    fn tty_is_the_clients_own_and_only_when_asked() {
+        let plan = |devices: &str| {
+            sandbox_spec::parse(&format!(
+                r#"{{"version": 1, "build": {{"host": "/var/b", "path": "/build"}}, "devices": {devices},
+                    "user": {{"name": "u", "uid": 1000, "group": "g", "gid": 100}}}}"#
+            ))
+            .unwrap()
+            .tree
+        };
+        let with = plan(r#"["null", "tty"]"#);
+        assert_eq!(answer(&with, ROOT, "/dev/tty", O_READ | O_WRITE, false), Ok(Answer::Magical("tty".into())));
+        assert_eq!(answer(&with, ROOT, "/dev/tty/x", O_READ, false), Err(Errno::ENOTDIR));
+        assert_eq!(answer(&tree(), ROOT, "/dev/tty", O_READ, false), Err(Errno::ENOENT));
+    }
+
+    #[test]
     fn links_are_followed_or_opened() {
         let t = tree();
         // Absolute: the client starts again at its root, the environment's.

@@ -89,7 +89,7 @@ pub enum Resolution<'t> {
         server: Server,
         rest: String,
     },
-    /// A name the client's C library answers itself (`fd/N`).
+    /// A name the client's C library answers itself (`fd/N`, `tty`).
     Magic {
         path: &'t AbsPath,
         name: String,
@@ -270,6 +270,9 @@ impl Tree {
                 }
                 // Anything after a non-directory, even a lone `/`, is ENOTDIR.
                 _ if !after.is_empty() => Err(LookupError::NotDirectory(path.to_string())),
+                // The calling process's controlling terminal, which its C
+                // library opens itself (as `/hurd/magic tty` answers).
+                EntryKind::Device(Device::Tty) => Ok(Resolution::Magic { path, name: "tty".into() }),
                 EntryKind::Device(device) => Ok(Resolution::Device { path, device: *device }),
                 EntryKind::File { content } => Ok(Resolution::File { path, content }),
             };
