@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sandbox_spec::{NetworkPolicy, Plan, Provider, SPEC_VERSION};
+use sandbox_spec::{Device, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION};
 
 /// A summary of the plan followed by its tree.
 pub fn report(spec_name: &str, plan: &Plan) -> String {
@@ -71,6 +71,44 @@ pub fn report(spec_name: &str, plan: &Plan) -> String {
     out
 }
 
+/// What `plan` asks for that this version does not serve yet, each named
+/// by its place in the spec and with what to ask for instead. sandbox-root
+/// refuses to serve such a spec (rather than answer ENOSYS inside); on
+/// `--check` these are warnings.
+pub fn unserved(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    let s = &plan.servers;
+    if s.proc == Some(Provider::Private) {
+        out.push(
+            "$.servers.proc: \"private\" (a PID namespace, sandbox-proc) is not served yet; ask for \"host\" \
+             or \"none\""
+                .to_owned(),
+        );
+    }
+    if s.procfs {
+        out.push("$.servers.procfs: a /proc of the environment is not served yet; leave it false".to_owned());
+    }
+    for (domain, provider) in &s.sockets {
+        let what = match provider {
+            Provider::Private => "a server of the build's own",
+            Provider::Filtered => "sandbox-pfinet",
+            Provider::Host => continue,
+        };
+        out.push(format!(
+            "$.servers.sockets.{}: \"{provider}\" ({what}) is not served yet; ask for \"host\" or \"none\"",
+            domain.name()
+        ));
+    }
+    if matches!(plan.tree.resolve("/dev/ptmx"), Ok(Resolution::Device { device: Device::Ptmx, .. })) {
+        out.push(
+            "$.devices: \"ptmx\" is not served yet (the Hurd's C library opens pseudo-terminals as /dev/ptyXY \
+             pairs)"
+                .to_owned(),
+        );
+    }
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -78,6 +116,34 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(extra: &str) -> Plan {
+        sandbox_spec::parse(&format!(
+            r#"{{"version": 1, "build": {{"host": "/tmp/b", "path": "/build"}},
+                "user": {{"name": "u", "uid": 1000, "group": "g", "gid": 100}}{extra}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn what_is_not_served_yet_is_named_by_its_place() {
+        // The defaults ask for private servers.
+        let defaults = unserved(&plan(""));
+        let places: Vec<&str> = defaults.iter().map(|m| m.split(':').next().unwrap()).collect();
+        assert_eq!(
+            places,
+            ["$.servers.proc", "$.servers.sockets.local", "$.servers.sockets.inet", "$.servers.sockets.inet6"]
+        );
+        assert!(defaults[0].contains("\"private\"") && defaults[0].contains("sandbox-proc"), "{}", defaults[0]);
+        assert!(defaults[2].contains("\"filtered\" (sandbox-pfinet)"), "{}", defaults[2]);
+        let host = r#", "servers": {"proc": "host", "sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
+        assert_eq!(unserved(&plan(host)), Vec::<String>::new());
+        let more = r#", "devices": ["null", "ptmx"],
+            "servers": {"proc": "host", "procfs": true, "sockets": {"local": "none", "inet": "none", "inet6": "none"}}"#;
+        let places: Vec<String> =
+            unserved(&plan(more)).iter().map(|m| m.split(':').next().unwrap().to_owned()).collect();
+        assert_eq!(places, ["$.servers.procfs", "$.devices"]);
+    }
 
     #[test]
     fn report_of_a_minimal_spec() {

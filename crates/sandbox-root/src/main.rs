@@ -88,9 +88,19 @@ fn main() {
         }
     };
     log::debug!("{name}: {} entries", plan.tree.entries().len());
+    let unserved = sandbox_root::check::unserved(&plan);
     if args.check {
         print!("{}", sandbox_root::check::report(&name, &plan));
+        for what in &unserved {
+            eprintln!("{}: {name}: warning: sandbox-root would refuse to serve this: {what}", PROGRAM.name);
+        }
         return;
+    }
+    if !unserved.is_empty() {
+        for what in &unserved {
+            eprintln!("{}: {name}: {what}", PROGRAM.name);
+        }
+        std::process::exit(EXIT_DATA);
     }
     if let Err(e) = serve(plan, &args.spec) {
         PROGRAM.fail(EXIT_OS, e);

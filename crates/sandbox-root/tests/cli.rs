@@ -124,12 +124,53 @@ fn help_and_version() {
     assert_eq!(text(&out.stdout), format!("sandbox-root (hurd-sandbox) {}\n", env!("CARGO_PKG_VERSION")));
 }
 
+/// Writes `spec` to a file of its own and runs sandbox-root with `args`
+/// and that file's name last.
+fn run_with_spec(args: &[&str], spec: &str) -> (Output, String) {
+    let dir = std::env::temp_dir().join(format!("sandbox-root-test-{}-{}", std::process::id(), args.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("spec.json");
+    std::fs::write(&file, spec).unwrap();
+    let name = file.display().to_string();
+    let mut all = args.to_vec();
+    all.push(&name);
+    let out = run(&all);
+    std::fs::remove_dir_all(&dir).unwrap();
+    (out, name)
+}
+
+const HOST_SERVERS: &str = r#"{"version": 1, "build": {"host": "/tmp/b"},
+    "user": {"name": "u", "uid": 1000, "group": "g", "gid": 100},
+    "servers": {"proc": "host", "sockets": {"local": "host", "inet": "none", "inet6": "none"}}}"#;
+
 #[cfg(not(target_os = "hurd"))]
 #[test]
 fn serving_off_the_hurd_says_why_after_validating() {
-    let out = run(&[&format!("{EXAMPLES}/minimal.json")]);
+    let (out, _) = run_with_spec(&[], HOST_SERVERS);
     assert_eq!(out.status.code(), Some(71));
     assert!(text(&out.stderr).contains("needs GNU/Hurd"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn servers_not_served_yet_are_refused_by_name_before_anything_starts() {
+    // minimal.json keeps the defaults: private servers.
+    let spec = format!("{EXAMPLES}/minimal.json");
+    let out = run(&[&spec]);
+    assert_eq!(out.status.code(), Some(65));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(lines[0].starts_with(&format!("sandbox-root: {spec}: $.servers.proc: \"private\"")), "{stderr}");
+    assert!(lines[3].starts_with(&format!("sandbox-root: {spec}: $.servers.sockets.inet6: ")), "{stderr}");
+    // --check shows the environment, and warns.
+    let out = run(&["--check", &spec]);
+    assert!(out.status.success());
+    assert!(!out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("warning: sandbox-root would refuse to serve this: $.servers.proc"));
+    // With the host's servers, nothing to warn of.
+    let (out, _) = run_with_spec(&["--check"], HOST_SERVERS);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "");
 }
 
 #[test]
