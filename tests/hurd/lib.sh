@@ -1,30 +1,42 @@
 # shellcheck shell=sh
 # Sourced by the guest's tests and benchmarks (as /test/lib.sh).
 
-# processes A [B]: how many processes have a command line mentioning A
-# (then B, if given). Command lines are read with the shell, so that no
+# pids A [B]: the process ids whose command lines mention A (then B, if
+# given), one a line. Command lines are read with the shell, so that no
 # process of ours has the patterns on its own. /proc always lists at least
 # the caller: a listing without any process is procfs failing under load,
-# retried, and an error if it persists (never a count of 0).
-processes() {
+# retried, and an error if it persists (never "none").
+pids() {
   tries=0
   while :; do
-    n=0 seen=0
+    found='' seen=0
     for f in /proc/[0-9]*/cmdline; do
       [ -e "$f" ] || continue
       seen=$((seen + 1))
       c=$(tr '\0' ' ' 2> /dev/null < "$f") || continue
-      case $c in *"$1"*"${2-}"*) n=$((n + 1)); echo "  running: $c" >&2 ;; esac
+      case $c in
+        *"$1"*"${2-}"*)
+          p=${f#/proc/}
+          found="$found ${p%/cmdline}"
+          echo "  running: $c" >&2
+          ;;
+      esac
     done
     if [ "$seen" -gt 0 ]; then
-      echo "$n"
+      for p in $found; do echo "$p"; done
       return 0
     fi
     tries=$((tries + 1))
     if [ "$tries" -ge 10 ]; then
-      echo "processes: /proc lists no process" >&2
+      echo "pids: /proc lists no process" >&2
       return 1
     fi
     sleep 1
   done
+}
+
+# processes A [B]: how many processes `pids A [B]` finds.
+processes() {
+  list=$(pids "$@") || return 1
+  if [ -z "$list" ]; then echo 0; else echo "$list" | wc -l | tr -d ' '; fi
 }

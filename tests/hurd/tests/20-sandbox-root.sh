@@ -1,8 +1,8 @@
 #!/bin/sh
 # sandbox-root serving an environment: the tree is exactly the spec's,
 # inputs are read-only (below their directories too) and the build
-# directory writable, devices behave, `..` never leaves, and settrans -g
-# ends it.
+# directory writable, devices behave, `..` never leaves, settrans -g ends
+# it, -fg ends it while clients hold ports, and kill -9 leaves nothing.
 # shellcheck disable=SC2012 # listings of names the test chose
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
@@ -21,8 +21,22 @@ cat > spec.json <<JSON
 JSON
 root=$here/root
 touch "$root"
+sr=$(command -v sandbox-root)
+# shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
+. /test/lib.sh
 
-settrans -a "$root" "$(command -v sandbox-root)" "$here/spec.json" || fail "settrans failed"
+# A bad spec, and one asking for what is not served yet: settrans fails,
+# the problem is named, and nothing is left running.
+echo '{"version": 1, "bogus": true}' > bad.json
+if settrans -a "$root" "$sr" "$here/bad.json" 2> err; then fail "settrans took a bad spec"; fi
+grep -q 'bogus' err || fail "the error does not name the bad field: $(cat err)"
+sed 's/"local": "host"/"local": "private"/' spec.json > private.json
+if settrans -a "$root" "$sr" "$here/private.json" 2> err; then fail "settrans took a spec asking for a private pflocal"; fi
+grep -q 'servers.sockets.local' err || fail "the error does not name servers.sockets.local: $(cat err)"
+[ "$(processes sandbox-root "$here")" = 0 ] || fail "a refused spec left a process"
+{ [ -f "$root" ] && [ ! -s "$root" ]; } || fail "a refused spec changed the node: $(ls -ld "$root" 2>&1)"
+
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed"
 
 # Exactly the spec's tree.
 [ "$(ls "$root" | tr '\n' ' ')" = "dev etc gnu servers tmp " ] || fail "root lists: $(ls "$root" | tr '\n' ' ')"
@@ -85,11 +99,34 @@ case $(fsysopts "$root") in
   *) fail "fsysopts printed '$(fsysopts "$root")'" ;;
 esac
 
-# shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
-. /test/lib.sh
 [ "$(processes sandbox-root "$here/spec.json")" = 1 ] || fail "sandbox-root is not running before the goaway"
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root still runs after settrans -g"
 
+# While a client holds a port into the environment, settrans -g is
+# refused, and settrans -fg ends it anyway.
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the second time"
+(cd "$root/etc" && exec sleep 600) &
+holder=$!
+sleep 1
+if settrans -g "$root" 2> err; then fail "settrans -g succeeded while a client held a port inside"; fi
+grep -qi "busy" err || fail "settrans -g failed, but not with EBUSY: $(cat err)"
+settrans -fg "$root" || fail "settrans -fg failed"
+sleep 1
+[ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root still runs after settrans -fg"
+kill "$holder"
+
+# Killed outright: nothing is left, and the node is what it was.
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the third time"
+pid=$(pids sandbox-root "$here/spec.json")
+[ -n "$pid" ] || fail "no sandbox-root to kill"
+kill -9 "$pid"
+sleep 1
+[ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "a process is left after kill -9"
+{ [ -f "$root" ] && [ ! -s "$root" ]; } || fail "the node is not a plain empty file again: $(ls -ld "$root" 2>&1)"
+# (fsysopts on a plain file shows its own file system's options.)
+case $(fsysopts "$root" 2>&1) in
+  *sandbox-root*) fail "sandbox-root still answers on the node after kill -9" ;;
+esac
 echo "ok"
