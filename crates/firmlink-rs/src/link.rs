@@ -35,7 +35,7 @@ impl Firmlink {
 /// it to `dotdot` and strips its credentials, so that the client
 /// reauthenticates it as itself: what a client gets from a writable
 /// firmlink (a read-only one is [`open_readonly`]'s).
-pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32) -> Result<SendRight, Errno> {
+pub fn firmlink_port(target: &str, dotdot: Option<&SendRight>, flags: i32) -> Result<SendRight, Errno> {
     let target = fs::lookup(target.as_ref(), flags & !O_CREAT, 0).map_err(|e| e.code())?;
     log::debug!("target {target:?}, dotdot {dotdot:?}");
     let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
@@ -46,7 +46,7 @@ pub fn firmlink_port(target: &str, dotdot: &SendRight, flags: i32) -> Result<Sen
 }
 
 impl Control for Firmlink {
-    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+    fn getroot(&self, dotdot: Option<&SendRight>, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         let options = self.options_now();
         let reply = if options.readonly {
             open_readonly(&options.target, dotdot, creds, "", flags)
@@ -65,7 +65,7 @@ impl Control for Firmlink {
         }
     }
 
-    fn goaway(&self, flags: i32) -> Errno {
+    fn goaway(&self, flags: i32) -> Result<(), Errno> {
         // A writable link's clients hold the target's ports, not ours (a
         // client reading the dangling link holds one, and that keeps
         // nothing). A read-only link serves the directories its clients

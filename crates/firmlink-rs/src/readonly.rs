@@ -35,7 +35,7 @@ impl ReadOnlyDir {
 /// looked up on the client's behalf.
 pub fn open_readonly(
     target: &str,
-    dotdot: &SendRight,
+    dotdot: Option<&SendRight>,
     creds: &Credentials,
     rest: &str,
     flags: i32,

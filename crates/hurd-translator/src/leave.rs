@@ -5,12 +5,11 @@ use hurd::errno::Errno;
 
 use crate::goaway::{Busy, Decision, GoawayFlags, decide};
 
-/// Answers `fsys_goaway` with `flags` for a translator responsible for
+/// Decides `fsys_goaway` with `flags` for a translator responsible for
 /// `processes` live processes, whose own open ports hold it when
-/// `ports_hold_it`. When it leaves, the process exits here (the caller
-/// takes a translator that died on a goaway as gone); otherwise the answer
-/// is EBUSY.
-pub fn goaway(flags: i32, processes: usize, ports_hold_it: bool) -> Errno {
+/// `ports_hold_it`: `Ok` to leave (the process exits once the answer is
+/// sent), EBUSY to stay.
+pub fn goaway(flags: i32, processes: usize, ports_hold_it: bool) -> Result<(), Errno> {
     let (flags, unknown) = GoawayFlags::from_bits(flags as u32);
     if unknown != 0 {
         log::warn!("fsys_goaway: unknown flags {unknown:#x} ignored");
@@ -19,11 +18,8 @@ pub fn goaway(flags: i32, processes: usize, ports_hold_it: bool) -> Errno {
     match decide(flags, busy, ports_hold_it) {
         Decision::Refuse => {
             log::info!("fsys_goaway: busy ({busy:?}), staying");
-            Errno::EBUSY
+            Err(Errno::EBUSY)
         }
-        Decision::Leave { .. } => {
-            log::info!("going away");
-            std::process::exit(0)
-        }
+        Decision::Leave { .. } => Ok(()),
     }
 }

@@ -147,12 +147,14 @@ impl FsError {
 }
 
 /// `file` again, with `..` from it leading to `parent` (what keeps a
-/// firmlinked tree's `..` where the link sits).
-pub fn reparent(file: &SendRight, parent: &SendRight) -> Result<SendRight, FsError> {
+/// firmlinked tree's `..` where the link sits). Without a parent, `..`
+/// at the file stays there (a chroot's root).
+pub fn reparent(file: &SendRight, parent: Option<&SendRight>) -> Result<SendRight, FsError> {
     let mut new: raw::mach_port_t = 0;
-    // SAFETY: both ports are send rights we hold (the parent's is copied
-    // into the request); the reply's right is ours.
-    let code = unsafe { raw::file_reparent(file.as_raw(), parent.as_raw(), &mut new) };
+    let parent = parent.map_or(raw::MACH_PORT_NULL, SendRight::as_raw);
+    // SAFETY: both ports are send rights we hold, or the parent is null
+    // (the parent's is copied into the request); the reply's right is ours.
+    let code = unsafe { raw::file_reparent(file.as_raw(), parent, &mut new) };
     check(code).map_err(|code| FsError::Reparent { code })?;
     // SAFETY: a valid name from the reply is ours to release.
     unsafe { SendRight::from_raw(new) }.ok_or(FsError::Reparent { code: Errno::EIO })

@@ -54,13 +54,14 @@ pub use crate::fs::Stat;
 /// The translator itself, as its control port's requests address it.
 pub trait Control: Send + Sync {
     /// `fsys_getroot`: a client reaches the node the translator sits on;
-    /// `dotdot` is the directory it sits in.
-    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno>;
+    /// `dotdot` is the directory it sits in, or none for a root that has
+    /// no parent (`settrans --chroot` asks for one).
+    fn getroot(&self, dotdot: Option<&SendRight>, creds: &Credentials, flags: i32) -> Result<Reply, Errno>;
 
-    /// `fsys_goaway`. Returning means the translator stays (answer the
-    /// error); a translator that leaves exits the process from here, which
-    /// the caller takes as success.
-    fn goaway(&self, flags: i32) -> Errno;
+    /// `fsys_goaway`. `Ok`: the translator leaves: the process exits as
+    /// soon as the answer (success) is sent. `Err`: it stays, and the
+    /// error is the answer.
+    fn goaway(&self, flags: i32) -> Result<(), Errno>;
 
     /// `fsys_get_options`: the arguments that would recreate the
     /// translator as it is now (`fsysopts` prints them).
@@ -355,16 +356,45 @@ pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), Se
     Ok(())
 }
 
+thread_local! {
+    /// Set by a goaway that leaves, on the thread serving it.
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
     // SAFETY: the C library passes a received request and room for the
     // reply; each MIG demultiplexer handles its own message IDs only.
-    unsafe {
-        (raw::io_server(request, reply) != 0
+    let handled = unsafe {
+        raw::io_server(request, reply) != 0
             || raw::fs_server(request, reply) != 0
             || raw::fsys_server(request, reply) != 0
             || raw::notify_server(request, reply) != 0
-            || raw::interrupt_server(request, reply) != 0) as raw::boolean_t
+            || raw::interrupt_server(request, reply) != 0
+    };
+    if LEAVING.with(|leaving| leaving.get()) {
+        // The goaway's caller gets its answer before the process is gone
+        // (otherwise it sees "server died", which settrans --chroot takes
+        // as a failure).
+        // SAFETY: `reply` is the whole reply MIG just wrote, addressed to
+        // the request's reply port; sending it moves that send-once right.
+        let code = unsafe {
+            raw::mach_msg(
+                reply,
+                raw::MACH_SEND_MSG as _,
+                (*reply).msgh_size,
+                0,
+                raw::MACH_PORT_NULL,
+                0,
+                raw::MACH_PORT_NULL,
+            )
+        };
+        if code != 0 {
+            log::warn!("answering the goaway: {}", Errno(code));
+        }
+        log::info!("going away");
+        std::process::exit(0);
     }
+    handled as raw::boolean_t
 }
 
 // ---- what the MIG mutations call --------------------------------------
@@ -526,10 +556,10 @@ pub unsafe extern "C" fn S_fsys_getroot(
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds the control for this call.
     let Some(control) = control_of(unsafe { slot(fsys.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: the request moved a send right for `dotdot` to us.
-    let Some(dotdot) = (unsafe { SendRight::from_raw(dotdot) }) else { return Errno::EINVAL.0 };
+    // SAFETY: the request moved a send right for `dotdot` to us, if any.
+    let dotdot = unsafe { SendRight::from_raw(dotdot) };
     let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
-    let code = match control.getroot(&dotdot, &creds, flags) {
+    let code = match control.getroot(dotdot.as_ref(), &creds, flags) {
         // SAFETY: the out-parameters are the stub's.
         Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, file, file_poly) },
         Err(e) => e.0,
@@ -537,7 +567,7 @@ pub unsafe extern "C" fn S_fsys_getroot(
     // The request's rights are ours only when we answer success; on an
     // error the message server destroys the request, rights included.
     if code != 0 {
-        let _ = dotdot.into_raw();
+        let _ = dotdot.map(SendRight::into_raw);
     }
     code
 }
@@ -547,8 +577,12 @@ pub unsafe extern "C" fn S_fsys_getroot(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_fsys_goaway(fsys: raw::hurd_sys_control_t, flags: c_int) -> raw::kern_return_t {
     // SAFETY: the stub holds the control for this call.
-    match control_of(unsafe { slot(fsys.cast()) }) {
-        Some(control) => control.goaway(flags).0,
+    match control_of(unsafe { slot(fsys.cast()) }).map(|control| control.goaway(flags)) {
+        Some(Ok(())) => {
+            LEAVING.with(|leaving| leaving.set(true));
+            0
+        }
+        Some(Err(e)) => e.0,
         None => Errno::EOPNOTSUPP.0,
     }
 }

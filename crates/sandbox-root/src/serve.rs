@@ -200,12 +200,12 @@ impl Filesystem for EnvFs {
                 let dotdot = self.dir_port(pid, creds)?;
                 if access == Access::ReadOnly {
                     // Served by proxy: every directory below stays ours.
-                    return Ok(Found::Reply(open_readonly(host.as_str(), &dotdot, creds, &rest, flags)?));
+                    return Ok(Found::Reply(open_readonly(host.as_str(), Some(&dotdot), creds, &rest, flags)?));
                 }
                 // The rest of the name is looked up on the host side; the
                 // open flags apply to what it names.
                 let open_flags = if rest.is_empty() { flags } else { 0 };
-                let port = firmlink_port(host.as_str(), &dotdot, open_flags)?;
+                let port = firmlink_port(host.as_str(), Some(&dotdot), open_flags)?;
                 return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
             }
             Answer::Server { server, rest } => {
@@ -263,15 +263,19 @@ impl Filesystem for EnvFs {
 pub struct EnvControl(pub Arc<EnvFs>);
 
 impl Control for EnvControl {
-    fn getroot(&self, dotdot: &SendRight, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
+    fn getroot(&self, dotdot: Option<&SendRight>, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         // Seen from the host, `..` at the root leads to the directory the
-        // node sits in; a chroot reparents the root to no parent.
-        let parent = dotdot.try_clone().map_err(|_| Errno::EIO)?;
+        // node sits in; a chroot's root (reparented to no parent, or got
+        // without one by `settrans --chroot`) has none.
+        let parent = match dotdot {
+            Some(dotdot) => Some(Arc::new(dotdot.try_clone().map_err(|_| Errno::EIO)?)),
+            None => None,
+        };
         let root = Arc::new(EnvNode::Dir(ROOT));
-        Ok(Reply::Open(Protid::open(self.0.clone(), root, flags, creds.clone(), Some(Arc::new(parent)))))
+        Ok(Reply::Open(Protid::open(self.0.clone(), root, flags, creds.clone(), parent)))
     }
 
-    fn goaway(&self, flags: i32) -> Errno {
+    fn goaway(&self, flags: i32) -> Result<(), Errno> {
         // Clients' ports into the environment hold it, unless forced.
         hurd_translator::leave::goaway(flags, 0, true)
     }

@@ -88,4 +88,17 @@ if "$sr" exec "$here/plain" -- /bin/true 2> err; then fail "exec into a plain fi
 grep -q "$here/plain" err || fail "the error does not name the node: $(cat err)"
 
 settrans -g "$root"
+
+# settrans --chroot runs a command chrooted into an environment of its
+# own (not as the build user: that is exec's), which ends with it.
+cp spec.json chroot.json
+touch "$here/root2"
+settrans --chroot /bin/sh -c 'ls / | tr "\n" " "; echo; cd /..; ls | tr "\n" " "' -- \
+  "$here/root2" "$sr" "$here/chroot.json" > chrooted 2> err || fail "settrans --chroot failed: $(cat err)"
+[ "$(sed -n 1p chrooted)" = "bin dev etc gnu lib servers tmp " ] || fail "settrans --chroot saw: $(cat chrooted)"
+[ "$(sed -n 2p chrooted)" = "bin dev etc gnu lib servers tmp " ] || fail ".. left the settrans --chroot root"
+sleep 1
+# shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
+. /test/lib.sh
+[ "$(processes sandbox-root "$here/chroot.json")" = 0 ] || fail "the environment of settrans --chroot outlived it"
 echo ok
