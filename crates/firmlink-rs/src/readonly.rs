@@ -41,10 +41,16 @@ pub fn open_readonly(
     flags: i32,
 ) -> Result<Reply, Errno> {
     check_readonly(flags)?;
+    open_below(&readonly_top(target, dotdot, creds)?, rest, flags)
+}
+
+/// The top of a read-only tree as `open_readonly` starts from it: the
+/// host's `target`, reparented to `dotdot`, with the identity `creds`. A
+/// translator may keep it for further lookups by the same client.
+pub fn readonly_top(target: &str, dotdot: Option<&SendRight>, creds: &Credentials) -> Result<SendRight, Errno> {
     let target = fs::lookup(target.as_ref(), 0, 0).map_err(|e| e.code())?;
     let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
-    let client = fs::restrict_auth(&reparented, &creds.uids, &creds.gids).map_err(|e| e.code())?;
-    open_below(&client, rest, flags)
+    fs::restrict_auth(&reparented, &creds.uids, &creds.gids).map_err(|e| e.code())
 }
 
 /// Opens `name` below the host directory `dir` with `flags`, for a client

@@ -24,7 +24,7 @@ use crate::port::{PortError, PortSet, RawPort, ReceiveRight, SendRight, task};
 pub use crate::fs::RetryKind;
 
 /// A client's credentials, as `fsys_getroot` gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Credentials {
     pub uids: Vec<u32>,
     pub gids: Vec<u32>,
@@ -182,7 +182,12 @@ pub enum ServerError {
 
 enum Object {
     Control(Arc<dyn Control>),
+    /// A node a client holds a port to.
     Node(Arc<dyn Node>),
+    /// A node the translator keeps a port to for itself (a parent it gave
+    /// to `file_reparent` once for many lookups): it does not hold the
+    /// translator up.
+    OwnNode(Arc<dyn Node>),
 }
 
 /// A served port: the receive right and what it stands for.
@@ -226,9 +231,16 @@ pub fn serves(port: &SendRight) -> bool {
 
 /// Serves `node` on a new port and gives a send right to it (for a
 /// translator that needs a port to one of its own nodes, as the parent
-/// given to `file_reparent`).
+/// given to `file_reparent`). While the port has senders, it keeps the
+/// translator busy, as a client's port does.
 pub fn serve_node(node: Arc<dyn Node>) -> Result<SendRight, ServerError> {
     serve_object(Object::Node(node))
+}
+
+/// As [`serve_node`], for a port the translator keeps for itself: it is
+/// not counted among [`open_ports`].
+pub fn serve_own_node(node: Arc<dyn Node>) -> Result<SendRight, ServerError> {
+    serve_object(Object::OwnNode(node))
 }
 
 /// Serves `object` on a new port and gives a send right to it. The port
@@ -479,7 +491,7 @@ unsafe fn slot<'a>(p: *mut c_void) -> Option<&'a Slot> {
 
 fn node_of(slot: Option<&Slot>) -> Option<&Arc<dyn Node>> {
     match slot {
-        Some(Slot { object: Object::Node(n), .. }) => Some(n),
+        Some(Slot { object: Object::Node(n) | Object::OwnNode(n), .. }) => Some(n),
         _ => None,
     }
 }

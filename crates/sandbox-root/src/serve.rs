@@ -5,11 +5,12 @@
 //! server nodes the spec gives to the host are answered with the host's
 //! server.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use firmlink::link::firmlink_port;
-use firmlink::readonly::open_readonly;
+use firmlink::readonly::{open_below, readonly_top};
 use hurd::errno::Errno;
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
@@ -145,9 +146,45 @@ impl Environment {
 /// The environment as the framework serves it: behind an `Arc`, which
 /// lookups need to hand out ports to its own directories.
 #[derive(Debug)]
-pub struct EnvFs(pub Arc<Environment>);
+pub struct EnvFs {
+    env: Arc<Environment>,
+    /// The tops of read-only entries as each set of credentials looks
+    /// below them (see [`EnvFs::readonly_top`]).
+    readonly_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
+}
 
 impl EnvFs {
+    pub fn new(env: Arc<Environment>) -> Arc<EnvFs> {
+        Arc::new(EnvFs { env, readonly_tops: Mutex::new(BTreeMap::new()) })
+    }
+
+    /// The host's tree of the read-only entry `entry` (at `host`, inside
+    /// the directory `parent`), as `creds` looks below it: made once per
+    /// entry and credentials, then kept, so that a lookup below an input
+    /// costs the host one `dir_lookup`. The parent port the host keeps for
+    /// `..` is sandbox-root's own and holds nothing up.
+    fn readonly_top(
+        self: &Arc<Self>,
+        entry: &str,
+        host: &str,
+        parent: NodeId,
+        creds: &Credentials,
+    ) -> Result<Arc<SendRight>, Errno> {
+        let key = (entry.to_owned(), creds.clone());
+        let cached = self.readonly_tops.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        if let Some(top) = cached {
+            return Ok(top);
+        }
+        let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(parent)), 0, creds.clone(), None);
+        let dotdot = hurd::server::serve_own_node(protid).map_err(|e| {
+            log::error!("{e}");
+            Errno::ENOMEM
+        })?;
+        let top = Arc::new(readonly_top(host, Some(&dotdot), creds)?);
+        let mut tops = self.readonly_tops.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(tops.entry(key).or_insert(top).clone())
+    }
+
     /// A port to our own directory `dir`, for `file_reparent`.
     fn dir_port(self: &Arc<Self>, dir: NodeId, creds: &Credentials) -> Result<SendRight, Errno> {
         // `..` from the host tree comes back to this directory: no further.
@@ -163,7 +200,7 @@ impl Filesystem for EnvFs {
     type Node = EnvNode;
 
     fn stat(&self, node: &EnvNode) -> Result<Stat, Errno> {
-        self.0.stat(node)
+        self.env.stat(node)
     }
 
     fn lookup(
@@ -174,7 +211,7 @@ impl Filesystem for EnvFs {
         creds: &Credentials,
         root_has_parent: bool,
     ) -> Result<Found<EnvNode>, Errno> {
-        let env = &self.0;
+        let env = &self.env;
         let start = match dir.as_ref() {
             EnvNode::Dir(id) => *id,
             // Opening a node again (readlink does, with "").
@@ -197,11 +234,12 @@ impl Filesystem for EnvFs {
                 let Ok(sandbox_spec::Resolution::Directory { node: pid, .. }) = env.plan.tree.resolve(parent) else {
                     return Err(Errno::EIO);
                 };
-                let dotdot = self.dir_port(pid, creds)?;
                 if access == Access::ReadOnly {
                     // Served by proxy: every directory below stays ours.
-                    return Ok(Found::Reply(open_readonly(host.as_str(), Some(&dotdot), creds, &rest, flags)?));
+                    let top = self.readonly_top(entry.as_str(), host.as_str(), pid, creds)?;
+                    return Ok(Found::Reply(open_below(&top, &rest, flags)?));
                 }
+                let dotdot = self.dir_port(pid, creds)?;
                 // The rest of the name is looked up on the host side; the
                 // open flags apply to what it names.
                 let open_flags = if rest.is_empty() { flags } else { 0 };
@@ -231,15 +269,15 @@ impl Filesystem for EnvFs {
     }
 
     fn read(&self, node: &EnvNode, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
-        self.0.read(node, offset, amount)
+        self.env.read(node, offset, amount)
     }
 
     fn write(&self, node: &EnvNode, offset: i64, data: &[u8]) -> Result<usize, Errno> {
-        self.0.write(node, offset, data)
+        self.env.write(node, offset, data)
     }
 
     fn readdir(&self, node: &EnvNode) -> Result<Vec<DirEntry>, Errno> {
-        self.0.readdir(node)
+        self.env.readdir(node)
     }
 
     fn read_only(&self, _node: &EnvNode) -> bool {
@@ -281,14 +319,14 @@ impl Control for EnvControl {
     }
 
     fn options(&self) -> Vec<String> {
-        self.0.0.args.clone()
+        self.0.env.args.clone()
     }
 }
 
 /// Starts serving `plan` on the node sandbox-root was set on, and serves
 /// until told to go away.
 pub fn run(plan: Plan, args: Vec<String>) -> Result<(), hurd::server::ServerError> {
-    let fs = Arc::new(EnvFs(Environment::new(plan, args)));
+    let fs = EnvFs::new(Environment::new(plan, args));
     hurd::server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
     hurd::server::serve(2, None)
 }
