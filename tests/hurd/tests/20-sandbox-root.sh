@@ -103,6 +103,7 @@ esac
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root still runs after settrans -g"
+{ [ -f "$root" ] && [ ! -s "$root" ]; } || fail "the node is not a plain empty file after settrans -g: $(ls -ld "$root" 2>&1)"
 
 # While a client holds a port into the environment, settrans -g is
 # refused, and settrans -fg ends it anyway.
