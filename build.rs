@@ -137,6 +137,16 @@ mod generate {
             ("HURD_SYS_RIGHT_DEAD_NAME", "mach_port_right_t", "MACH_PORT_RIGHT_DEAD_NAME"),
             ("HURD_SYS_PORT_DEAD", "mach_port_t", "MACH_PORT_DEAD"),
             ("HURD_SYS_TASK_BOOTSTRAP_PORT", "int", "TASK_BOOTSTRAP_PORT"),
+            // The slots of the port array exec hands a new program, and
+            // the exec flags a translator's parent starts it with.
+            ("HURD_SYS_INIT_PORT_CWDIR", "int", "INIT_PORT_CWDIR"),
+            ("HURD_SYS_INIT_PORT_CRDIR", "int", "INIT_PORT_CRDIR"),
+            ("HURD_SYS_INIT_PORT_AUTH", "int", "INIT_PORT_AUTH"),
+            ("HURD_SYS_INIT_PORT_PROC", "int", "INIT_PORT_PROC"),
+            ("HURD_SYS_INIT_PORT_CTTYID", "int", "INIT_PORT_CTTYID"),
+            ("HURD_SYS_INIT_PORT_BOOTSTRAP", "int", "INIT_PORT_BOOTSTRAP"),
+            ("HURD_SYS_INIT_PORT_MAX", "int", "INIT_PORT_MAX"),
+            ("HURD_SYS_EXEC_DEFAULTS", "int", "EXEC_DEFAULTS"),
         ] {
             let _ = writeln!(wrapper, "static const {ty} {name} = {value};");
         }
@@ -150,8 +160,8 @@ mod generate {
             .use_core()
             .derive_default(true)
             .layout_tests(false)
-            .allowlist_function("file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|getproc|getauth")
-            .allowlist_function("(io|file|dir|fsys|proc|auth)_[a-z_]+")
+            .allowlist_function("file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|getproc|getauth|getdport")
+            .allowlist_function("(io|file|dir|fsys|proc|auth)_[a-z_0-9]+")
             .allowlist_function(
                 "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
             )

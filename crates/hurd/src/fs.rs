@@ -215,19 +215,61 @@ pub struct Lookup {
 /// One `dir_lookup` of `name` on `dir`, with open flags `flags`: the
 /// server's answer, not followed any further.
 pub fn dir_lookup(dir: &SendRight, name: &str, flags: i32, mode: u32) -> Result<Lookup, FsError> {
+    let c_name = CString::new(name).map_err(|_| FsError::DirLookup { name: name.to_owned(), code: Errno::EINVAL })?;
+    receive_lookup(name, |kind, retry_name, port| {
+        // SAFETY: `c_name` is NUL-terminated and outlives the call; the
+        // stub writes at most a string_t into `retry_name` and one right
+        // into `port`.
+        unsafe { raw::dir_lookup(dir.as_raw(), c_name.as_ptr(), flags, mode, kind, retry_name, port) }
+    })
+}
+
+/// `fsys_getroot` on a translator's control port, as its parent file
+/// system asks it: its root for a client with `uids` and `gids`, `..` from
+/// it leading to `dotdot` (none: a root without a parent).
+pub fn getroot(
+    control: &SendRight,
+    dotdot: Option<&SendRight>,
+    uids: &[u32],
+    gids: &[u32],
+    flags: i32,
+) -> Result<Lookup, FsError> {
+    let dotdot = dotdot.map_or(raw::MACH_PORT_NULL, SendRight::as_raw);
+    receive_lookup("", |kind, retry_name, port| {
+        // SAFETY: the id arrays are read for their lengths; `dotdot` is
+        // copied into the request; the stub writes at most a string_t into
+        // `retry_name` and one right into `port`.
+        unsafe {
+            raw::fsys_getroot(
+                control.as_raw(),
+                dotdot,
+                raw::MACH_MSG_TYPE_COPY_SEND as _,
+                uids.as_ptr(),
+                uids.len() as _,
+                gids.as_ptr(),
+                gids.len() as _,
+                flags,
+                kind,
+                retry_name,
+                port,
+            )
+        }
+    })
+    .map_err(|e| FsError::Control { rpc: "fsys_getroot", code: e.code() })
+}
+
+/// Calls an RPC that answers as `dir_lookup` does (a retry kind, a name
+/// left, a port) and takes the answer in.
+fn receive_lookup(
+    name: &str,
+    rpc: impl FnOnce(&mut raw::retry_type, *mut std::ffi::c_char, &mut raw::mach_port_t) -> raw::kern_return_t,
+) -> Result<Lookup, FsError> {
     let error = |code| FsError::DirLookup { name: name.to_owned(), code };
-    let c_name = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
     let mut kind: raw::retry_type = 0;
     // string_t: 1024 bytes, the NUL included.
     let mut retry_name = [0 as std::ffi::c_char; 1024];
     let mut port: raw::mach_port_t = 0;
-    // SAFETY: `c_name` is NUL-terminated and outlives the call; the stub
-    // writes at most a string_t into `retry_name` and one right into
-    // `port`, which is then ours.
-    let code = unsafe {
-        raw::dir_lookup(dir.as_raw(), c_name.as_ptr(), flags, mode, &mut kind, retry_name.as_mut_ptr(), &mut port)
-    };
-    check(code).map_err(error)?;
+    check(rpc(&mut kind, retry_name.as_mut_ptr(), &mut port)).map_err(error)?;
     // SAFETY: a name the reply gave is ours to release.
     let port = unsafe { SendRight::from_raw(port) };
     // SAFETY: the server's string_t is NUL-terminated within the buffer

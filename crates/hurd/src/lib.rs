@@ -8,7 +8,9 @@
 //! - `port`: send, send-once and receive rights and port sets, each an
 //!   owned value released on `Drop`;
 //! - `fs`: looking up nodes and reading their translators;
-//! - `process`: asking the proc server.
+//! - `process`: asking the proc server;
+//! - `server`: serving a translator's ports;
+//! - `helper`: translators a translator starts for itself, and ends.
 //!
 //! Only [`argz`], [`errno`] and [`retry`] exist off the Hurd; the rest needs hurd-sys's bindings,
 //! generated from a GNU/Hurd sysroot.
@@ -34,3 +36,7 @@ pub use errno::Errno;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod server;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod helper;

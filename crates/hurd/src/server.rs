@@ -341,7 +341,27 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
 /// goaway) or, with `idle` set, until no request has come for that long.
 pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
     let set = registry()?.set.as_raw();
-    let run = move || loop {
+    let helpers: Vec<_> = (1..threads.max(1)).map(|_| std::thread::spawn(move || server_loop(set, idle))).collect();
+    server_loop(set, idle);
+    drop(helpers);
+    Ok(())
+}
+
+/// Starts `threads` threads serving requests for the life of the process,
+/// and returns: for a translator that needs its own ports served while it
+/// still sets itself up (a helper asks about the node it sits on).
+pub fn serve_in_background(threads: usize) -> Result<(), ServerError> {
+    let set = registry()?.set.as_raw();
+    for _ in 0..threads {
+        std::thread::spawn(move || server_loop(set, None));
+    }
+    Ok(())
+}
+
+/// One thread's serving, until the process exits or (with `idle`) no
+/// request came for that long.
+fn server_loop(set: RawPort, idle: Option<std::time::Duration>) {
+    loop {
         // SAFETY: `demux` is a valid demultiplexer for the life of the
         // process and `set` a port set we hold; the C library receives,
         // calls it, and sends the replies.
@@ -361,11 +381,50 @@ pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), Se
             return;
         }
         log::error!("the message server stopped: {:?}", Errno(code));
+    }
+}
+
+/// Receives one request on `port` (waiting up to `timeout`), serves it and
+/// sends the answer: how a helper's `fsys_startup` is served before the
+/// server's threads run. MACH_RCV_TIMED_OUT when none came.
+pub(crate) fn serve_one(port: &ReceiveRight, timeout: std::time::Duration) -> Result<(), Errno> {
+    // Room for any request and answer of the startup protocol.
+    let mut request = [0u64; 512];
+    let mut reply = [0u64; 512];
+    let request_header: *mut raw::mach_msg_header_t = request.as_mut_ptr().cast();
+    let reply_header: *mut raw::mach_msg_header_t = reply.as_mut_ptr().cast();
+    // SAFETY: receives into a buffer of the size given, from a port whose
+    // receive right we hold.
+    let code = unsafe {
+        raw::mach_msg(
+            request_header,
+            (raw::MACH_RCV_MSG | raw::MACH_RCV_TIMEOUT) as _,
+            0,
+            std::mem::size_of_val(&request) as _,
+            port.as_raw(),
+            timeout.as_millis().min(u32::MAX as u128) as _,
+            raw::MACH_PORT_NULL,
+        )
     };
-    let helpers: Vec<_> = (1..threads.max(1)).map(|_| std::thread::spawn(run)).collect();
-    run();
-    drop(helpers);
-    Ok(())
+    check(code)?;
+    // SAFETY: a received request and room for its answer, as a MIG
+    // demultiplexer wants them.
+    if unsafe { demux(request_header, reply_header) } == 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // SAFETY: the answer MIG wrote, addressed to the request's reply port.
+    let code = unsafe {
+        raw::mach_msg(
+            reply_header,
+            raw::MACH_SEND_MSG as _,
+            (*reply_header).msgh_size,
+            0,
+            raw::MACH_PORT_NULL,
+            0,
+            raw::MACH_PORT_NULL,
+        )
+    };
+    check(code)
 }
 
 thread_local! {
@@ -929,7 +988,11 @@ pub unsafe extern "C" fn S_io_restrict_auth(
     ngids: raw::mach_msg_type_number_t,
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let slot = unsafe { slot(io.cast()) };
+    let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
+    // A port made from one of the translator's own ports (a helper asking
+    // about the node it sits on) is its own too.
+    let own = matches!(slot, Some(Slot { object: Object::OwnNode(_), .. }));
     let have = node.credentials();
     let (want_u, want_g) = (ids(uids, nuids), ids(gids, ngids));
     // No more than both the protid and the request allow.
@@ -937,7 +1000,8 @@ pub unsafe extern "C" fn S_io_restrict_auth(
         uids: have.uids.iter().copied().filter(|u| want_u.contains(u)).collect(),
         gids: have.gids.iter().copied().filter(|g| want_g.contains(g)).collect(),
     };
-    match node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+    let serve = |n| if own { serve_own_node(n) } else { serve_node(n) };
+    match node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve(n).map_err(|_| Errno::ENOMEM.0)) {
         Ok(port) => {
             // SAFETY: the out-parameters are the stub's.
             unsafe {
@@ -1264,6 +1328,32 @@ pub extern "C" fn S_interrupt_operation(_object: RawPort, _seqno: raw::mach_port
     0
 }
 
+/// A helper we are starting answers on its bootstrap port with its control
+/// port; it gets the node it sits on.
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_fsys_startup(
+    bootstrap: RawPort,
+    _flags: c_int,
+    control: RawPort,
+    realnode: *mut RawPort,
+    realnode_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    match crate::helper::startup_request(bootstrap, control) {
+        Some(underlying) => {
+            // SAFETY: the out-parameters are the stub's.
+            unsafe {
+                *realnode = underlying.into_raw();
+                *realnode_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+            }
+            0
+        }
+        None => Errno::EOPNOTSUPP.0,
+    }
+}
+
 /// No client holds a send right to `port` any more: stop serving it.
 #[unsafe(no_mangle)]
 pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_port_mscount_t) -> raw::kern_return_t {
@@ -1292,6 +1382,7 @@ fn prototypes_agree() {
     agree!(
         S_fsys_getroot,
         S_fsys_goaway,
+        S_fsys_startup,
         S_fsys_get_options,
         S_fsys_set_options,
         S_io_stat,
