@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sandbox_spec::{Device, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION};
+use sandbox_spec::{Device, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION, SocketDomain};
 
 /// A summary of the plan followed by its tree.
 pub fn report(spec_name: &str, plan: &Plan) -> String {
@@ -90,6 +90,8 @@ pub fn unserved(plan: &Plan) -> Vec<String> {
     }
     for (domain, provider) in &s.sockets {
         let what = match provider {
+            // A pflocal of the environment's own is served.
+            Provider::Private if *domain == SocketDomain::Local => continue,
             Provider::Private => "a server of the build's own",
             Provider::Filtered => "sandbox-pfinet",
             Provider::Host => continue,
@@ -130,12 +132,10 @@ mod tests {
         // The defaults ask for private servers.
         let defaults = unserved(&plan(""));
         let places: Vec<&str> = defaults.iter().map(|m| m.split(':').next().unwrap()).collect();
-        assert_eq!(
-            places,
-            ["$.servers.proc", "$.servers.sockets.local", "$.servers.sockets.inet", "$.servers.sockets.inet6"]
-        );
+        // (A private pflocal is served.)
+        assert_eq!(places, ["$.servers.proc", "$.servers.sockets.inet", "$.servers.sockets.inet6"]);
         assert!(defaults[0].contains("\"private\"") && defaults[0].contains("sandbox-proc"), "{}", defaults[0]);
-        assert!(defaults[2].contains("\"filtered\" (sandbox-pfinet)"), "{}", defaults[2]);
+        assert!(defaults[1].contains("\"filtered\" (sandbox-pfinet)"), "{}", defaults[1]);
         let host = r#", "servers": {"proc": "host", "sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
         assert_eq!(unserved(&plan(host)), Vec::<String>::new());
         let more = r#", "devices": ["null", "ptmx"],

@@ -6,17 +6,18 @@
 //! server.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use firmlink::link::firmlink_port;
 use firmlink::readonly::{open_below, readonly_top};
 use hurd::errno::Errno;
+use hurd::helper::{Helper, HelperError};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
-use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Server};
+use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Server, SocketDomain};
 
 use crate::lookup::{Answer, Served, answer};
 
@@ -151,11 +152,81 @@ pub struct EnvFs {
     /// The tops of read-only entries as each set of credentials looks
     /// below them (see [`EnvFs::readonly_top`]).
     readonly_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
+    /// The helpers sandbox-root started.
+    helpers: OnceLock<Vec<Helper>>,
+    /// `/servers/socket/1` when private: the root of the helper serving it.
+    local_root: OnceLock<SendRight>,
+}
+
+/// The program behind a private `/servers/socket/1`.
+const PFLOCAL: &str = "/hurd/pflocal";
+
+/// How long a helper may take to start.
+const HELPER_STARTUP: Duration = Duration::from_secs(30);
+
+/// Why sandbox-root could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Server(#[from] hurd::server::ServerError),
+    #[error("starting a helper: {0}")]
+    Helper(#[from] HelperError),
+    #[error("asking {program} for its root: {source}")]
+    HelperRoot { program: &'static str, source: hurd::fs::FsError },
 }
 
 impl EnvFs {
     pub fn new(env: Arc<Environment>) -> Arc<EnvFs> {
-        Arc::new(EnvFs { env, readonly_tops: Mutex::new(BTreeMap::new()) })
+        Arc::new(EnvFs {
+            env,
+            readonly_tops: Mutex::new(BTreeMap::new()),
+            helpers: OnceLock::new(),
+            local_root: OnceLock::new(),
+        })
+    }
+
+    /// Starts the servers of the environment's own that the spec asks for
+    /// (a pflocal for `/servers/socket/1`), and the watcher that ends them
+    /// if sandbox-root dies. Runs while the process has one thread.
+    fn start_helpers(self: &Arc<Self>) -> Result<(), RunError> {
+        let mut helpers = Vec::new();
+        if self.env.plan.servers.sockets.get(&SocketDomain::Local) == Some(&Provider::Private) {
+            // The node it sits on, as far as it knows: a file of ours.
+            let node = EnvNode::File { path: "/servers/socket/1".into(), content: "".into() };
+            let protid = Protid::open(self.clone(), Arc::new(node), 0, Credentials::default(), None);
+            let underlying = hurd::server::serve_own_node(protid)?;
+            helpers.push(hurd::helper::start(&[PFLOCAL.to_owned()], underlying, HELPER_STARTUP)?);
+        }
+        if !helpers.is_empty() {
+            let watcher = hurd::helper::watch(&helpers)?;
+            log::debug!("helpers {helpers:?}, watched by process {watcher}");
+        }
+        let _ = self.helpers.set(helpers);
+        Ok(())
+    }
+
+    /// Asks each helper for its root, which clients are handed. A helper
+    /// asks about the node it sits on (ours) meanwhile: the server's
+    /// threads must run, and no client can reach the environment yet.
+    fn connect_helpers(&self) -> Result<(), RunError> {
+        for helper in self.helpers.get().into_iter().flatten() {
+            // Its root with no identity: each client reauthenticates it.
+            let root = hurd::fs::getroot(helper.control(), None, &[], &[], 0)
+                .map_err(|source| RunError::HelperRoot { program: PFLOCAL, source })?;
+            if let Some(port) = root.port {
+                let _ = self.local_root.set(port);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends every helper at once (a goaway that leaves).
+    fn end_helpers(&self) {
+        for helper in self.helpers.get().into_iter().flatten() {
+            if let Err(e) = helper.terminate() {
+                log::warn!("ending {}: {e}", helper.program());
+            }
+        }
     }
 
     /// The host's tree of the read-only entry `entry` (at `host`, inside
@@ -248,6 +319,14 @@ impl Filesystem for EnvFs {
             }
             Answer::Server { server, rest } => {
                 let host_path = match server {
+                    Server::Socket { domain: SocketDomain::Local, provider: Provider::Private } => {
+                        let port = self.local_root.get().ok_or(Errno::EIO)?.try_clone().map_err(|_| Errno::EIO)?;
+                        return Ok(Found::Reply(Reply::Retry {
+                            kind: RetryKind::Reauth,
+                            name: rest,
+                            port: Some(port),
+                        }));
+                    }
                     Server::Socket { domain, provider: Provider::Host } => {
                         format!("/servers/socket/{}", domain.family())
                     }
@@ -315,7 +394,15 @@ impl Control for EnvControl {
 
     fn goaway(&self, flags: i32) -> Result<(), Errno> {
         // Clients' ports into the environment hold it, unless forced.
-        hurd_translator::leave::goaway(flags, 0, true)
+        hurd_translator::leave::goaway(flags, 0, true)?;
+        self.0.end_helpers();
+        Ok(())
+    }
+
+    fn orphaned(&self) {
+        log::info!("the control port has no senders left: leaving");
+        self.0.end_helpers();
+        std::process::exit(0);
     }
 
     fn options(&self) -> Vec<String> {
@@ -325,8 +412,12 @@ impl Control for EnvControl {
 
 /// Starts serving `plan` on the node sandbox-root was set on, and serves
 /// until told to go away.
-pub fn run(plan: Plan, args: Vec<String>) -> Result<(), hurd::server::ServerError> {
+pub fn run(plan: Plan, args: Vec<String>) -> Result<(), RunError> {
     let fs = EnvFs::new(Environment::new(plan, args));
+    // Helpers first: a helper that cannot start makes settrans fail.
+    fs.start_helpers()?;
+    hurd::server::serve_in_background(1)?;
+    fs.connect_helpers()?;
     hurd::server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
-    hurd::server::serve(2, None)
+    Ok(hurd::server::serve(1, None)?)
 }
