@@ -16,7 +16,7 @@ use std::time::Duration;
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{RawPort, ReceiveRight, SendRight, task};
+use crate::port::{Notification, RawPort, ReceiveRight, SendRight, request_notification, task};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HelperError {
@@ -223,21 +223,7 @@ fn watcher(tasks: &[RawPort]) -> ! {
     };
     if parent != raw::MACH_PORT_NULL {
         if let Ok(notify) = ReceiveRight::allocate() {
-            let mut previous: RawPort = 0;
-            // SAFETY: asks for a dead-name notification on the parent's task
-            // port, sent to a port we receive on.
-            let code = unsafe {
-                raw::mach_port_request_notification(
-                    task(),
-                    parent,
-                    raw::MACH_NOTIFY_DEAD_NAME as _,
-                    0,
-                    notify.as_raw(),
-                    raw::MACH_MSG_TYPE_MAKE_SEND_ONCE as _,
-                    &mut previous,
-                )
-            };
-            if code == 0 {
+            if request_notification(parent, Notification::DeadName, notify.as_raw()).is_ok() {
                 // Any message on `notify` is the parent's death.
                 let mut buffer = [0u64; 64];
                 // SAFETY: receives into a buffer of the size given.

@@ -21,6 +21,47 @@ fn is_valid(name: RawPort) -> bool {
     name != raw::MACH_PORT_NULL && name != raw::HURD_SYS_PORT_DEAD
 }
 
+/// The notifications this suite asks the kernel for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notification {
+    /// No send right to a port we receive on is left (a client let go).
+    NoSenders,
+    /// The port a right of ours names has died (its receiver is gone).
+    DeadName,
+}
+
+/// Asks the kernel to tell `notify` (a port we receive on; the kernel
+/// makes a send-once right for it) when `what` happens to the right
+/// `name`. An earlier request on `name`, if any, is dropped.
+pub(crate) fn request_notification(name: RawPort, what: Notification, notify: RawPort) -> Result<(), Errno> {
+    let (id, sync) = match what {
+        // With 1: told at once if there are no senders already.
+        Notification::NoSenders => (raw::MACH_NOTIFY_NO_SENDERS, 1),
+        Notification::DeadName => (raw::MACH_NOTIFY_DEAD_NAME, 0),
+    };
+    let mut previous: RawPort = raw::MACH_PORT_NULL;
+    // SAFETY: a request about a right of ours, answered to a port we
+    // receive on; `previous` receives the send-once right of an earlier
+    // request, if any.
+    let code = unsafe {
+        raw::mach_port_request_notification(
+            task(),
+            name,
+            id as _,
+            sync,
+            notify,
+            raw::MACH_MSG_TYPE_MAKE_SEND_ONCE as _,
+            &mut previous,
+        )
+    };
+    check(code)?;
+    if is_valid(previous) {
+        // SAFETY: the earlier request's send-once right is ours to drop.
+        unsafe { raw::mach_port_deallocate(task(), previous) };
+    }
+    Ok(())
+}
+
 /// Why a port operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {

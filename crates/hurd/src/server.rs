@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{PortError, PortSet, RawPort, ReceiveRight, SendRight, task};
+use crate::port::{Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification, task};
 
 /// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
 pub use crate::fs::RetryKind;
@@ -257,22 +257,9 @@ fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     let reg = registry()?;
     reg.set.insert(&port)?;
     let name = port.as_raw();
-    let mut previous: RawPort = 0;
-    // SAFETY: asks the kernel to send a no-senders notification for a port
-    // we hold the receive right of, to that same port (made into a
-    // send-once right for it); `previous` receives any earlier request.
-    let code = unsafe {
-        raw::mach_port_request_notification(
-            task(),
-            name,
-            raw::MACH_NOTIFY_NO_SENDERS as _,
-            1,
-            name,
-            raw::MACH_MSG_TYPE_MAKE_SEND_ONCE as _,
-            &mut previous,
-        )
-    };
-    check(code).map_err(|code| ServerError::Notify { port: name, code })?;
+    // The port itself is told when its last client lets go.
+    request_notification(name, Notification::NoSenders, name)
+        .map_err(|code| ServerError::Notify { port: name, code })?;
     let slot = Arc::new(Slot { object, _port: port });
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
     Ok(())
