@@ -9,6 +9,9 @@
 //!   hurd-probe bench-lookup PATH COUNT
 //!                                look PATH up and stat it COUNT times; print
 //!                                the mean nanoseconds per lookup and stat
+//!   hurd-probe net PORT REMOTE   TCP over loopback on PORT (listen, connect,
+//!                                exchange), then a connection to REMOTE
+//!                                (ADDRESS:PORT); print how each went
 
 #![deny(unsafe_code)]
 
@@ -17,7 +20,7 @@ use sandbox_cli::{EXIT_OS, Program};
 const PROGRAM: Program = Program {
     name: "hurd-probe",
     version: env!("CARGO_PKG_VERSION"),
-    usage: &["translator PATH", "pids", "options PATH [OPTION...]", "bench-lookup PATH COUNT"],
+    usage: &["translator PATH", "pids", "options PATH [OPTION...]", "bench-lookup PATH COUNT", "net PORT REMOTE"],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
     footer: "",
@@ -37,6 +40,10 @@ fn main() {
         }
     }
     let question = parse(&args).unwrap_or_else(|m| PROGRAM.usage_error(m));
+    if let Question::Net(port, remote) = &question {
+        println!("{}", net(*port, *remote));
+        return;
+    }
     match ask(&question) {
         Ok(answer) => println!("{answer}"),
         Err(m) => PROGRAM.fail(EXIT_OS, m),
@@ -49,6 +56,7 @@ enum Question {
     Pids,
     BenchLookup(std::path::PathBuf, u32),
     Options(std::path::PathBuf, Vec<String>),
+    Net(u16, std::net::SocketAddr),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -60,6 +68,11 @@ fn parse(args: &[String]) -> Result<Question, String> {
             Ok(n) if n > 0 => Ok(Question::BenchLookup(path.into(), n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
+        [cmd, port, remote] if cmd == "net" => {
+            let port = port.parse::<u16>().map_err(|_| format!("PORT must be a port number, not {port:?}"))?;
+            let remote = remote.parse().map_err(|_| format!("REMOTE must be ADDRESS:PORT, not {remote:?}"))?;
+            Ok(Question::Net(port, remote))
+        }
         [] => Err("no question: `translator PATH` or `pids`".into()),
         _ => Err(format!("unknown question: {}", args.join(" "))),
     }
@@ -84,6 +97,7 @@ fn ask(question: &Question) -> Result<String, String> {
             }
             Ok(hurd::fs::options(&control).map_err(|e| e.to_string())?.join(" "))
         }
+        Question::Net(..) => unreachable!("answered without the Hurd"),
         Question::BenchLookup(path, count) => {
             let start = std::time::Instant::now();
             for _ in 0..*count {
@@ -93,6 +107,33 @@ fn ask(question: &Question) -> Result<String, String> {
             Ok(format!("{}", start.elapsed().as_nanos() / u128::from(*count)))
         }
     }
+}
+
+/// What the network looks like from here: a TCP exchange over loopback on
+/// `port`, and a connection to `remote` (two lines, "loopback: …" and
+/// "remote: …", each "ok" or the error).
+fn net(port: u16, remote: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let loopback = (|| -> std::io::Result<()> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let address = listener.local_addr()?;
+        let echo = std::thread::spawn(move || -> std::io::Result<()> {
+            let (mut peer, _) = listener.accept()?;
+            let mut buf = [0u8; 4];
+            peer.read_exact(&mut buf)?;
+            peer.write_all(&buf)
+        });
+        let mut stream = TcpStream::connect(address)?;
+        stream.write_all(b"ping")?;
+        let mut back = [0u8; 4];
+        stream.read_exact(&mut back)?;
+        echo.join().map_err(|_| std::io::Error::other("the echo thread panicked"))??;
+        if &back == b"ping" { Ok(()) } else { Err(std::io::Error::other("the echo differs")) }
+    })();
+    let remote = TcpStream::connect_timeout(&remote, std::time::Duration::from_secs(5)).map(drop);
+    let say = |r: std::io::Result<()>| r.map_or_else(|e| e.to_string(), |()| "ok".to_owned());
+    format!("loopback: {}\nremote: {}", say(loopback), say(remote))
 }
 
 #[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
@@ -118,5 +159,21 @@ mod tests {
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));
         assert_eq!(parse(&s(&["options", "/l", "-r"])), Ok(Question::Options("/l".into(), vec!["-r".into()])));
+        assert_eq!(
+            parse(&s(&["net", "7777", "192.0.2.1:80"])),
+            Ok(Question::Net(7777, "192.0.2.1:80".parse().unwrap()))
+        );
+        assert!(parse(&s(&["net", "x", "192.0.2.1:80"])).unwrap_err().contains("PORT"));
+        assert!(parse(&s(&["net", "7777", "nowhere"])).unwrap_err().contains("REMOTE"));
+    }
+
+    #[test]
+    fn loopback_works_here_and_a_closed_port_is_refused() {
+        // Any free port for the exchange; port 1 on loopback, where nothing
+        // listens on a test machine, for the refusal.
+        let answer = net(0, "127.0.0.1:1".parse().unwrap());
+        let lines: Vec<&str> = answer.lines().collect();
+        assert_eq!(lines[0], "loopback: ok", "{answer}");
+        assert!(lines[1].starts_with("remote: ") && lines[1] != "remote: ok", "{answer}");
     }
 }
