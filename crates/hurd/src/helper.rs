@@ -200,8 +200,8 @@ fn exec_and_wait(
 /// process dies, however it dies, and then exits; it also exits when this
 /// process leaves normally. Call it while the process has one thread.
 /// Answers the watcher's PID.
-pub fn watch(helpers: &[Helper]) -> Result<i32, HelperError> {
-    let tasks: Vec<RawPort> = helpers.iter().map(|h| h.task.as_raw()).collect();
+pub fn watch<'a>(helpers: impl IntoIterator<Item = &'a Helper>) -> Result<i32, HelperError> {
+    let tasks: Vec<RawPort> = helpers.into_iter().map(|h| h.task.as_raw()).collect();
     // SAFETY: the caller runs this with a single thread; the child only
     // makes Mach and proc calls and leaves with _exit.
     match unsafe { libc::fork() } {

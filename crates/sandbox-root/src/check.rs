@@ -71,6 +71,23 @@ pub fn report(spec_name: &str, plan: &Plan) -> String {
     out
 }
 
+/// The socket servers of the environment's own that sandbox-root starts
+/// for `plan`, as helpers: a pflocal for private local sockets, and for
+/// filtered IPv4 under the loopback policy a pfinet with no interface but
+/// loopback (a network stack of the build's own, which reaches nothing
+/// else).
+pub fn socket_helpers(plan: &Plan) -> Vec<(SocketDomain, &'static str)> {
+    let mut out = Vec::new();
+    for (&domain, &provider) in &plan.servers.sockets {
+        match (domain, provider, &plan.network) {
+            (SocketDomain::Local, Provider::Private, _) => out.push((domain, "/hurd/pflocal")),
+            (SocketDomain::Inet, Provider::Filtered, NetworkPolicy::Loopback) => out.push((domain, "/hurd/pfinet")),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What `plan` asks for that this version does not serve yet, each named
 /// by its place in the spec and with what to ask for instead. sandbox-root
 /// refuses to serve such a spec (rather than answer ENOSYS inside); on
@@ -88,11 +105,14 @@ pub fn unserved(plan: &Plan) -> Vec<String> {
     if s.procfs {
         out.push("$.servers.procfs: a /proc of the environment is not served yet; leave it false".to_owned());
     }
+    let helpers = socket_helpers(plan);
     for (domain, provider) in &s.sockets {
+        if helpers.iter().any(|(d, _)| d == domain) {
+            continue;
+        }
         let what = match provider {
-            // A pflocal of the environment's own is served.
-            Provider::Private if *domain == SocketDomain::Local => continue,
             Provider::Private => "a server of the build's own",
+            Provider::Filtered if *domain == SocketDomain::Inet => "sandbox-pfinet, for the allow policy",
             Provider::Filtered => "sandbox-pfinet",
             Provider::Host => continue,
         };
@@ -132,10 +152,17 @@ mod tests {
         // The defaults ask for private servers.
         let defaults = unserved(&plan(""));
         let places: Vec<&str> = defaults.iter().map(|m| m.split(':').next().unwrap()).collect();
-        // (A private pflocal is served.)
-        assert_eq!(places, ["$.servers.proc", "$.servers.sockets.inet", "$.servers.sockets.inet6"]);
+        // (A private pflocal is served, and IPv4 on loopback only.)
+        assert_eq!(places, ["$.servers.proc", "$.servers.sockets.inet6"]);
         assert!(defaults[0].contains("\"private\"") && defaults[0].contains("sandbox-proc"), "{}", defaults[0]);
         assert!(defaults[1].contains("\"filtered\" (sandbox-pfinet)"), "{}", defaults[1]);
+        let allow = r#", "servers": {"proc": "host", "sockets": {"inet6": "none"}},
+            "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
+        assert_eq!(
+            unserved(&plan(allow)),
+            ["$.servers.sockets.inet: \"filtered\" (sandbox-pfinet, for the allow policy) is not served yet; ask \
+              for \"host\" or \"none\""]
+        );
         let host = r#", "servers": {"proc": "host", "sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
         assert_eq!(unserved(&plan(host)), Vec::<String>::new());
         let more = r#", "devices": ["null", "ptmx"],
@@ -143,6 +170,20 @@ mod tests {
         let places: Vec<String> =
             unserved(&plan(more)).iter().map(|m| m.split(':').next().unwrap().to_owned()).collect();
         assert_eq!(places, ["$.servers.procfs", "$.devices"]);
+    }
+
+    #[test]
+    fn socket_helpers_follow_the_servers_and_the_policy() {
+        let helpers = |extra| socket_helpers(&plan(extra));
+        assert_eq!(
+            helpers(""),
+            [(SocketDomain::Local, "/hurd/pflocal"), (SocketDomain::Inet, "/hurd/pfinet")],
+            "the defaults: private local, filtered inet on loopback"
+        );
+        let host = r#", "servers": {"sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
+        assert_eq!(helpers(host), []);
+        let allow = r#", "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
+        assert_eq!(helpers(allow), [(SocketDomain::Local, "/hurd/pflocal")], "allow-lists need sandbox-pfinet");
     }
 
     #[test]

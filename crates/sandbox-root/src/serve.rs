@@ -152,14 +152,11 @@ pub struct EnvFs {
     /// The tops of read-only entries as each set of credentials looks
     /// below them (see [`EnvFs::readonly_top`]).
     readonly_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
-    /// The helpers sandbox-root started.
-    helpers: OnceLock<Vec<Helper>>,
-    /// `/servers/socket/1` when private: the root of the helper serving it.
-    local_root: OnceLock<SendRight>,
+    /// The helpers sandbox-root started, with the socket domain each serves.
+    helpers: OnceLock<Vec<(SocketDomain, Helper)>>,
+    /// The roots of those servers, which clients are handed.
+    socket_roots: OnceLock<BTreeMap<SocketDomain, SendRight>>,
 }
-
-/// The program behind a private `/servers/socket/1`.
-const PFLOCAL: &str = "/hurd/pflocal";
 
 /// How long a helper may take to start.
 const HELPER_STARTUP: Duration = Duration::from_secs(30);
@@ -172,7 +169,7 @@ pub enum RunError {
     #[error("starting a helper: {0}")]
     Helper(#[from] HelperError),
     #[error("asking {program} for its root: {source}")]
-    HelperRoot { program: &'static str, source: hurd::fs::FsError },
+    HelperRoot { program: String, source: hurd::fs::FsError },
 }
 
 impl EnvFs {
@@ -181,24 +178,36 @@ impl EnvFs {
             env,
             readonly_tops: Mutex::new(BTreeMap::new()),
             helpers: OnceLock::new(),
-            local_root: OnceLock::new(),
+            socket_roots: OnceLock::new(),
         })
     }
 
-    /// Starts the servers of the environment's own that the spec asks for
-    /// (a pflocal for `/servers/socket/1`), and the watcher that ends them
-    /// if sandbox-root dies. Runs while the process has one thread.
+    /// Starts the socket servers of the environment's own that the spec
+    /// asks for ([`crate::check::socket_helpers`]), and the watcher that
+    /// ends them if sandbox-root dies. Runs while the process has one
+    /// thread.
     fn start_helpers(self: &Arc<Self>) -> Result<(), RunError> {
-        let mut helpers = Vec::new();
-        if self.env.plan.servers.sockets.get(&SocketDomain::Local) == Some(&Provider::Private) {
+        let mut helpers: Vec<(SocketDomain, Helper)> = Vec::new();
+        for (domain, program) in crate::check::socket_helpers(&self.env.plan) {
             // The node it sits on, as far as it knows: a file of ours.
-            let node = EnvNode::File { path: "/servers/socket/1".into(), content: "".into() };
+            let path = format!("/servers/socket/{}", domain.family());
+            let node = EnvNode::File { path: path.into(), content: "".into() };
             let protid = Protid::open(self.clone(), Arc::new(node), 0, Credentials::default(), None);
             let underlying = hurd::server::serve_own_node(protid)?;
-            helpers.push(hurd::helper::start(&[PFLOCAL.to_owned()], underlying, HELPER_STARTUP)?);
+            // Started so, pfinet has no interface but loopback.
+            match hurd::helper::start(&[program.to_owned()], underlying, HELPER_STARTUP) {
+                Ok(helper) => helpers.push((domain, helper)),
+                Err(e) => {
+                    // Those already started end with us (no watcher yet).
+                    for (_, helper) in &helpers {
+                        let _ = helper.terminate();
+                    }
+                    return Err(e.into());
+                }
+            }
         }
         if !helpers.is_empty() {
-            let watcher = hurd::helper::watch(&helpers)?;
+            let watcher = hurd::helper::watch(helpers.iter().map(|(_, h)| h))?;
             log::debug!("helpers {helpers:?}, watched by process {watcher}");
         }
         let _ = self.helpers.set(helpers);
@@ -209,20 +218,20 @@ impl EnvFs {
     /// asks about the node it sits on (ours) meanwhile: the server's
     /// threads must run, and no client can reach the environment yet.
     fn connect_helpers(&self) -> Result<(), RunError> {
-        for helper in self.helpers.get().into_iter().flatten() {
+        let mut roots = BTreeMap::new();
+        for (domain, helper) in self.helpers.get().into_iter().flatten() {
             // Its root with no identity: each client reauthenticates it.
             let root = hurd::fs::getroot(helper.control(), None, &[], &[], 0)
-                .map_err(|source| RunError::HelperRoot { program: PFLOCAL, source })?;
-            if let Some(port) = root.port {
-                let _ = self.local_root.set(port);
-            }
+                .map_err(|source| RunError::HelperRoot { program: helper.program().to_owned(), source })?;
+            roots.extend(root.port.map(|port| (*domain, port)));
         }
+        let _ = self.socket_roots.set(roots);
         Ok(())
     }
 
     /// Ends every helper at once (a goaway that leaves).
     fn end_helpers(&self) {
-        for helper in self.helpers.get().into_iter().flatten() {
+        for (_, helper) in self.helpers.get().into_iter().flatten() {
             if let Err(e) = helper.terminate() {
                 log::warn!("ending {}: {e}", helper.program());
             }
@@ -319,8 +328,10 @@ impl Filesystem for EnvFs {
             }
             Answer::Server { server, rest } => {
                 let host_path = match server {
-                    Server::Socket { domain: SocketDomain::Local, provider: Provider::Private } => {
-                        let port = self.local_root.get().ok_or(Errno::EIO)?.try_clone().map_err(|_| Errno::EIO)?;
+                    Server::Socket { domain, provider: Provider::Private | Provider::Filtered } => {
+                        // A server of the environment's own.
+                        let root = self.socket_roots.get().and_then(|roots| roots.get(&domain));
+                        let port = root.ok_or(Errno::ENOSYS)?.try_clone().map_err(|_| Errno::EIO)?;
                         return Ok(Found::Reply(Reply::Retry {
                             kind: RetryKind::Reauth,
                             name: rest,

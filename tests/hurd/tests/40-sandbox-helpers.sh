@@ -1,8 +1,9 @@
 #!/bin/sh
 # The servers an environment has of its own: with "local": "private",
 # sandbox-root starts a pflocal for /servers/socket/1 (pipes go through
-# it), and a watcher. settrans -g ends all three; so does kill -9 of
-# sandbox-root alone.
+# it); with "inet": "filtered" and the loopback policy, a pfinet with no
+# interface but loopback for /servers/socket/2; and a watcher. settrans -g
+# ends them all; so does kill -9 of sandbox-root alone.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 here=$PWD
@@ -12,9 +13,12 @@ cat > spec.json <<JSON
 {
   "version": 1,
   "build": { "host": "$here/host/build", "path": "/tmp/guix-build-x.drv-0" },
-  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
+  "paths": [
+    { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" }, { "host": "/test/bin", "path": "/probe" }
+  ],
   "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
-  "servers": { "proc": "host", "sockets": { "local": "private", "inet": "none", "inet6": "none" } }
+  "servers": { "proc": "host", "sockets": { "local": "private", "inet": "filtered", "inet6": "none" } },
+  "network": { "policy": "loopback" }
 }
 JSON
 root=$here/root
@@ -23,9 +27,11 @@ sr=$(command -v sandbox-root)
 # shellcheck disable=SC1091 # the payload's copy of tests/hurd/lib.sh
 . /test/lib.sh
 before=$(processes /hurd/pflocal)
+pfinets=$(processes /hurd/pfinet)
 
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed"
 [ "$(processes /hurd/pflocal)" = $((before + 1)) ] || fail "no pflocal of the environment's own runs"
+[ "$(processes /hurd/pfinet)" = $((pfinets + 1)) ] || fail "no pfinet of the environment's own runs"
 [ "$(processes sandbox-root "$here/spec.json")" = 2 ] || fail "sandbox-root and its watcher are not both running"
 
 # Pipes inside go through it: its socket server is not the host's.
@@ -35,10 +41,17 @@ inside=$("$sr" exec "$root" -- /bin/sh -c 'ls -id /servers/socket/1') || fail "n
 outside=$(ls -id /servers/socket/1)
 [ "${inside%% *}" != "${outside%% *}" ] || fail "/servers/socket/1 inside is the host's ($inside, $outside)"
 
+# TCP over loopback works inside; nothing else is reachable.
+"$sr" exec "$root" -- /probe/hurd-probe net 7777 192.0.2.1:80 > netout 2> err || fail "hurd-probe net failed: $(cat err)"
+echo "inside: $(tr '\n' ' ' < netout)"
+grep -qx 'loopback: ok' netout || fail "TCP over loopback inside: $(cat netout)"
+grep -q '^remote: Network is unreachable' netout || fail "a connection out of the environment: $(cat netout)"
+
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root or its watcher runs after settrans -g"
 [ "$(processes /hurd/pflocal)" = "$before" ] || fail "the environment's pflocal runs after settrans -g"
+[ "$(processes /hurd/pfinet)" = "$pfinets" ] || fail "the environment's pfinet runs after settrans -g"
 
 # kill -9 of sandbox-root alone: the watcher ends the pflocal, and itself.
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the second time"
@@ -57,5 +70,6 @@ kill -9 "$main"
 sleep 2
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "a process of ours is left after kill -9 of sandbox-root"
 [ "$(processes /hurd/pflocal)" = "$before" ] || fail "the environment's pflocal outlived sandbox-root's kill -9"
+[ "$(processes /hurd/pfinet)" = "$pfinets" ] || fail "the environment's pfinet outlived sandbox-root's kill -9"
 { [ -f "$root" ] && [ ! -s "$root" ]; } || fail "the node is not a plain empty file again: $(ls -ld "$root" 2>&1)"
 echo ok
