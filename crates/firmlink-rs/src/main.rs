@@ -32,7 +32,8 @@ host's permissions",
             doc: "go away after SECONDS without a lookup (0: never)",
         },
     ],
-    footer: "Example: settrans -a /tmp/link firmlink-rs --readonly /gnu/store\n",
+    footer: "Example: settrans -a /tmp/link /hurd/firmlink-rs --readonly /gnu/store\n\
+(settrans takes the translator by its file name, not from PATH.)\n",
 };
 
 fn main() {

@@ -76,7 +76,13 @@ impl Program {
                 out.push('\n');
             }
         }
-        let _ = writeln!(out, "\nRUST_LOG=debug (or trace) logs what the program does to stderr.");
+        let _ = writeln!(
+            out,
+            "\nRUST_LOG=debug (or trace) logs what the program does to stderr. settrans starts a translator\n\
+             with an empty environment: give it one with\n  settrans -a NODE /bin/env RUST_LOG=debug \
+             $(command -v {}) ARG...",
+            self.name
+        );
         out
     }
 

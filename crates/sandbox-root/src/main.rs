@@ -23,7 +23,8 @@ with CMD's status.",
         doc: "validate SPEC, print the environment it describes, and exit",
     }],
     footer: "The spec format is described in docs/spec.md.\n\
-Example: settrans -a /tmp/build-root sandbox-root spec.json\n",
+Example: settrans -a /tmp/build-root /hurd/sandbox-root spec.json\n\
+(settrans takes the translator by its file name, not from PATH.)\n",
 };
 
 struct Args {
