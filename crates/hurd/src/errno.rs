@@ -27,6 +27,7 @@ const fn hurd(n: i32) -> Errno {
 impl Errno {
     pub const EPERM: Errno = hurd(1);
     pub const ENOENT: Errno = hurd(2);
+    pub const ESRCH: Errno = hurd(3);
     pub const EIO: Errno = hurd(5);
     pub const EBADF: Errno = hurd(9);
     pub const ENOMEM: Errno = hurd(12);
@@ -68,6 +69,7 @@ impl Errno {
         Some(match self {
             Errno::EPERM => "EPERM",
             Errno::ENOENT => "ENOENT",
+            Errno::ESRCH => "ESRCH",
             Errno::EIO => "EIO",
             Errno::EBADF => "EBADF",
             Errno::ENOMEM => "ENOMEM",

@@ -3,7 +3,7 @@
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::SendRight;
+use crate::port::{SendRight, task};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
@@ -11,6 +11,96 @@ pub enum ProcError {
     NoProcPort,
     #[error("proc_getpids: {code}")]
     GetPids { code: Errno },
+    #[error("proc_getallpids: {code}")]
+    AllPids { code: Errno },
+    #[error("proc_getprocinfo of process {pid}: {code}")]
+    ProcInfo { pid: i32, code: Errno },
+    #[error("ending process {pid}: {step}: {code}")]
+    Terminate { pid: i32, step: &'static str, code: Errno },
+}
+
+/// What the proc server says of a process: its state bits and owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcInfo {
+    pub pid: i32,
+    /// The owner's uid; `None` for a process without one.
+    pub owner: Option<u32>,
+    /// Its task is gone (it only waits to be reaped).
+    pub zombie: bool,
+}
+
+/// `struct procinfo`'s state bits (the Hurd's values) and the index of
+/// its owner in the array of ints the proc server answers with.
+const PI_NOTOWNED: i32 = 0x40;
+const PI_ZOMBIE: i32 = 0x100;
+const OWNER_INDEX: usize = 1;
+
+/// Every PID the proc server knows.
+pub fn all_pids() -> Result<Vec<i32>, ProcError> {
+    let proc = proc_port()?;
+    let mut buffer = [0i32; 512];
+    let mut pids: *mut i32 = buffer.as_mut_ptr();
+    let mut count: raw::mach_msg_type_number_t = buffer.len() as _;
+    // SAFETY: `pids` points to `count` writable ints; a longer answer comes
+    // out of line, ours to free.
+    let code = unsafe { raw::proc_getallpids(proc.as_raw(), &mut pids, &mut count) };
+    check(code).map_err(|code| ProcError::AllPids { code })?;
+    // SAFETY: after success, `pids` points to `count` ints of the answer.
+    let out = unsafe { std::slice::from_raw_parts(pids, count as usize) }.to_vec();
+    if pids != buffer.as_mut_ptr() && count != 0 {
+        // SAFETY: the out-of-line answer is ours; `out` is our copy.
+        unsafe { raw::vm_deallocate(task(), pids as raw::vm_address_t, count as usize * 4) };
+    }
+    Ok(out)
+}
+
+/// What the proc server says of process `pid`.
+pub fn info(pid: i32) -> Result<ProcInfo, ProcError> {
+    let proc = proc_port()?;
+    let error = |code| ProcError::ProcInfo { pid, code };
+    let mut flags: std::ffi::c_int = 0;
+    let mut buffer = [0i32; 256];
+    let mut procinfo: *mut i32 = buffer.as_mut_ptr();
+    let mut count: raw::mach_msg_type_number_t = buffer.len() as _;
+    let mut waits_buffer = [0u8; 256];
+    let mut waits: raw::data_t = waits_buffer.as_mut_ptr().cast();
+    let mut waits_count: raw::mach_msg_type_number_t = waits_buffer.len() as _;
+    // SAFETY: both buffers are writable for the counts given; longer
+    // answers come out of line, ours to free.
+    let code = unsafe {
+        raw::proc_getprocinfo(proc.as_raw(), pid, &mut flags, &mut procinfo, &mut count, &mut waits, &mut waits_count)
+    };
+    check(code).map_err(error)?;
+    // SAFETY: after success, `procinfo` points to `count` ints.
+    let ints = unsafe { std::slice::from_raw_parts(procinfo, count as usize) }.to_vec();
+    // SAFETY: out-of-line answers are ours to free; `ints` is our copy.
+    unsafe {
+        if procinfo != buffer.as_mut_ptr() && count != 0 {
+            raw::vm_deallocate(task(), procinfo as raw::vm_address_t, count as usize * 4);
+        }
+        if waits.cast::<u8>() != waits_buffer.as_mut_ptr() && waits_count != 0 {
+            raw::vm_deallocate(task(), waits as raw::vm_address_t, waits_count as usize);
+        }
+    }
+    let (Some(&state), Some(&owner)) = (ints.first(), ints.get(OWNER_INDEX)) else {
+        return Err(error(Errno::EIO));
+    };
+    Ok(ProcInfo { pid, owner: (state & PI_NOTOWNED == 0).then_some(owner as u32), zombie: state & PI_ZOMBIE != 0 })
+}
+
+/// Ends process `pid` at once: its task is terminated, whatever it does
+/// (it needs no message thread of its own to die).
+pub fn terminate(pid: i32) -> Result<(), ProcError> {
+    let proc = proc_port()?;
+    let error = |step, code| ProcError::Terminate { pid, step, code };
+    let mut task_port: raw::mach_port_t = 0;
+    // SAFETY: the answer's right is ours.
+    check(unsafe { raw::proc_pid2task(proc.as_raw(), pid, &mut task_port) })
+        .map_err(|code| error("proc_pid2task", code))?;
+    // SAFETY: as above.
+    let task_port = unsafe { SendRight::from_raw(task_port) }.ok_or(error("proc_pid2task", Errno::ESRCH))?;
+    // SAFETY: a task port we hold.
+    check(unsafe { raw::task_terminate(task_port.as_raw()) }).map_err(|code| error("task_terminate", code))
 }
 
 /// What the proc server says of this process.
