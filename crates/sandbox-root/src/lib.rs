@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod lookup;
+pub mod reap;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 pub mod exec;

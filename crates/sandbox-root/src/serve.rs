@@ -229,6 +229,26 @@ impl EnvFs {
         Ok(())
     }
 
+    /// The build's live processes: those of the build user (see
+    /// [`crate::reap`]). A process the proc server cannot describe (gone
+    /// meanwhile) is left out.
+    fn build_processes(&self) -> Vec<i32> {
+        let pids = match hurd::process::all_pids() {
+            Ok(pids) => pids,
+            Err(e) => {
+                log::warn!("listing the build's processes: {e}");
+                return Vec::new();
+            }
+        };
+        let all: Vec<crate::reap::Process> = pids
+            .into_iter()
+            .filter_map(|pid| hurd::process::info(pid).ok())
+            .map(|p| crate::reap::Process { pid: p.pid, owner: p.owner, zombie: p.zombie })
+            .collect();
+        let own = i32::try_from(std::process::id()).unwrap_or(0);
+        crate::reap::build_processes(&all, self.env.plan.exec.uid, own)
+    }
+
     /// Ends every helper at once (a goaway that leaves).
     fn end_helpers(&self) {
         for (_, helper) in self.helpers.get().into_iter().flatten() {
@@ -404,8 +424,16 @@ impl Control for EnvControl {
     }
 
     fn goaway(&self, flags: i32) -> Result<(), Errno> {
-        // Clients' ports into the environment hold it, unless forced.
-        hurd_translator::leave::goaway(flags, 0, true)?;
+        // Clients' ports into the environment and the build's processes
+        // hold it, unless forced; forced, it ends the processes too.
+        let build = self.0.build_processes();
+        hurd_translator::leave::goaway(flags, build.len(), true)?;
+        for pid in build {
+            match hurd::process::terminate(pid) {
+                Ok(()) => log::info!("ended the build's process {pid}"),
+                Err(e) => log::warn!("{e}"),
+            }
+        }
         self.0.end_helpers();
         Ok(())
     }

@@ -89,6 +89,27 @@ grep -q "$here/plain" err || fail "the error does not name the node: $(cat err)"
 
 settrans -g "$root"
 
+# A build process still running holds the environment: settrans -g is
+# refused, and settrans -fg ends the process too.
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the second time"
+"$sr" exec "$root" -- /bin/sleep 600 &
+builder=$!
+sleep 2
+if settrans -g "$root" 2> err; then fail "settrans -g succeeded while a build process ran"; fi
+grep -qi busy err || fail "settrans -g failed, but not with EBUSY: $(cat err)"
+settrans -fg "$root" || fail "settrans -fg failed"
+tries=0
+while kill -0 "$builder" 2> /dev/null; do
+  tries=$((tries + 1))
+  [ "$tries" -le 20 ] || fail "the build's process survived settrans -fg"
+  sleep 1
+done
+set +e
+wait "$builder"
+status=$?
+set -e
+[ "$status" = 137 ] || fail "exec of the ended builder returned $status, not 128 + SIGKILL"
+
 # settrans --chroot runs a command chrooted into an environment of its
 # own (not as the build user: that is exec's), which ends with it.
 cp spec.json chroot.json
