@@ -1,9 +1,11 @@
 //! Serving the environment on the Hurd: the plan's tree as a netfs-like
 //! translator. Virtual directories, device nodes, generated files and
-//! links are served here; host entries are handed out as in-process
-//! firmlinks (a reauthenticating retry with the reparented host port);
-//! server nodes the spec gives to the host are answered with the host's
-//! server.
+//! links are served here; writable host entries are handed out as
+//! in-process firmlinks (a reauthenticating retry with the reparented host
+//! port), read-only ones are served by proxy (`firmlink::readonly`);
+//! server nodes are answered with the host's server or with the root of a
+//! helper started here (a pflocal, a loopback-only pfinet), which ends
+//! with sandbox-root however it ends.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
