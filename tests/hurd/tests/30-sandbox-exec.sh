@@ -34,6 +34,7 @@ sr=$(command -v sandbox-root)
 
 LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
   echo "pwd=$(pwd)"
+  echo "getcwd=$(/bin/pwd -P)"
   echo "ids=$(id -u):$(id -g)"
   echo "env=$HOME,$out,${LEAK-unset}"
   echo "root=$(ls / | tr "\n" " ")"
@@ -47,6 +48,7 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
     elif ! grep -qi "read-only file system" $errors; then echo "changed: $change: $(cat $errors)"; fi
   done
   echo "input=$(cat ../file)"
+  echo "input-getcwd=$(/bin/pwd -P)"
   cd /tmp/guix-build-x.drv-0
   echo "pipe=$(echo through | cat)"
   ln -s /etc/passwd abs
@@ -57,6 +59,10 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
 ' > out 2> err || fail "exec failed: $(cat err)"
 cat out
 grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
+# getcwd climbs `..` comparing identities across the environment's own
+# directories, the host's build directory and a proxied input.
+grep -qx "getcwd=/tmp/guix-build-x.drv-0" out || fail "getcwd in the build directory is wrong"
+grep -qx "input-getcwd=/gnu/store/abc-input/sub" out || fail "getcwd below an input is wrong"
 grep -qx "ids=30001:30000" out || fail "the builder did not run as the build user"
 grep -qx "env=/homeless-shelter,/gnu/store/abc-x,unset" out || fail "the environment is not the spec's alone"
 grep -qx "root=bin dev etc gnu lib servers tmp " out || fail "the builder's root is not the environment"
