@@ -34,16 +34,35 @@ pub trait Filesystem: Send + Sync + 'static {
     /// its own (a port to one of its directories, say). `root_has_parent`
     /// says whether `..` at the root may leave (it may not from a chroot's
     /// root, reparented to no parent).
+    #[allow(clippy::too_many_arguments)]
     fn lookup(
         self: &Arc<Self>,
         dir: &Arc<Self::Node>,
         name: &str,
         flags: i32,
+        mode: u32,
         creds: &Credentials,
         root_has_parent: bool,
     ) -> Result<Found<Self::Node>, Errno> {
-        let _ = (dir, name, flags, creds, root_has_parent);
+        let _ = (dir, name, flags, mode, creds, root_has_parent);
         Err(unsupported("dir_lookup"))
+    }
+
+    /// `dir_mkdir` of `name` in the directory `dir`, for `creds`. By
+    /// default refused as [`Filesystem::read_only`] says.
+    fn mkdir(&self, dir: &Self::Node, name: &str, mode: u32, creds: &Credentials) -> Result<(), Errno> {
+        let _ = (name, mode, creds);
+        Err(if self.read_only(dir) { Errno::EROFS } else { unsupported("dir_mkdir") })
+    }
+
+    /// `dir_rmdir` (`directory`) or `dir_unlink` of `name` in `dir`.
+    fn remove(&self, dir: &Self::Node, name: &str, directory: bool, creds: &Credentials) -> Result<(), Errno> {
+        let _ = (name, creds);
+        Err(if self.read_only(dir) {
+            Errno::EROFS
+        } else {
+            unsupported(if directory { "dir_rmdir" } else { "dir_unlink" })
+        })
     }
 
     fn read(&self, node: &Self::Node, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
@@ -166,9 +185,17 @@ impl<F: Filesystem> Node for Protid<F> {
         self.fs.read_only(&self.peropen.node)
     }
 
-    fn lookup(&self, name: &str, flags: i32, _mode: u32) -> Result<Reply, Errno> {
+    fn mkdir(&self, name: &str, mode: u32) -> Result<(), Errno> {
+        self.fs.mkdir(&self.peropen.node, name, mode, &self.creds)
+    }
+
+    fn remove(&self, name: &str, directory: bool) -> Result<(), Errno> {
+        self.fs.remove(&self.peropen.node, name, directory, &self.creds)
+    }
+
+    fn lookup(&self, name: &str, flags: i32, mode: u32) -> Result<Reply, Errno> {
         let has_parent = self.root_parent.is_some();
-        match self.fs.lookup(&self.peropen.node, name, flags, &self.creds, has_parent)? {
+        match self.fs.lookup(&self.peropen.node, name, flags, mode, &self.creds, has_parent)? {
             Found::Node(node) => Ok(Reply::Open(Protid::open(
                 self.fs.clone(),
                 node,

@@ -28,6 +28,8 @@ pub enum FsError {
     RetryKind { name: String, kind: u32 },
     #[error("dir_readdir: {code}")]
     Readdir { code: Errno },
+    #[error("{rpc} of '{name}': {code}")]
+    Change { rpc: &'static str, name: String, code: Errno },
     #[error("{rpc}: {code}")]
     Control { rpc: &'static str, code: Errno },
     #[error("the translator's arguments are not text")]
@@ -141,6 +143,7 @@ impl FsError {
             | FsError::Stat { code }
             | FsError::DirLookup { code, .. }
             | FsError::Readdir { code }
+            | FsError::Change { code, .. }
             | FsError::Control { code, .. } => *code,
         }
     }
@@ -222,6 +225,30 @@ pub fn dir_lookup(dir: &SendRight, name: &str, flags: i32, mode: u32) -> Result<
         // into `port`.
         unsafe { raw::dir_lookup(dir.as_raw(), c_name.as_ptr(), flags, mode, kind, retry_name, port) }
     })
+}
+
+/// `dir_mkdir`: makes the directory `name` in `dir`, with mode `mode`.
+pub fn mkdir(dir: &SendRight, name: &str, mode: u32) -> Result<(), FsError> {
+    let error = |code| FsError::Change { rpc: "dir_mkdir", name: name.to_owned(), code };
+    let c_name = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
+    // SAFETY: `c_name` is NUL-terminated and outlives the call.
+    check(unsafe { raw::dir_mkdir(dir.as_raw(), c_name.as_ptr(), mode) }).map_err(error)
+}
+
+/// `dir_rmdir` (`directory`) or `dir_unlink`: removes `name` from `dir`.
+pub fn remove(dir: &SendRight, name: &str, directory: bool) -> Result<(), FsError> {
+    let rpc = if directory { "dir_rmdir" } else { "dir_unlink" };
+    let error = |code| FsError::Change { rpc, name: name.to_owned(), code };
+    let c_name = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
+    // SAFETY: `c_name` is NUL-terminated and outlives the call.
+    let code = unsafe {
+        if directory {
+            raw::dir_rmdir(dir.as_raw(), c_name.as_ptr())
+        } else {
+            raw::dir_unlink(dir.as_raw(), c_name.as_ptr())
+        }
+    };
+    check(code).map_err(error)
 }
 
 /// `fsys_getroot` on a translator's control port, as its parent file

@@ -148,6 +148,25 @@ pub trait Node: Send + Sync {
         false
     }
 
+    /// `dir_mkdir` of `name` with mode `mode` in this directory.
+    fn mkdir(&self, name: &str, mode: u32) -> Result<(), Errno> {
+        let _ = (name, mode);
+        Err(self.refusal("dir_mkdir"))
+    }
+
+    /// `dir_rmdir` (`directory`) or `dir_unlink` of `name` in this
+    /// directory.
+    fn remove(&self, name: &str, directory: bool) -> Result<(), Errno> {
+        let _ = name;
+        Err(self.refusal(if directory { "dir_rmdir" } else { "dir_unlink" }))
+    }
+
+    /// The answer to a change this node does not make: EROFS from a
+    /// read-only node, else EOPNOTSUPP (logged once).
+    fn refusal(&self, rpc: &str) -> Errno {
+        if self.read_only() { Errno::EROFS } else { unsupported(rpc) }
+    }
+
     /// `dir_lookup` of `name` from this node. The C library looks up the
     /// empty name on a node to open it again (readlink does, to read a
     /// link's contents).
@@ -1150,41 +1169,61 @@ pub unsafe extern "C" fn S_file_get_fs_options(
 unsafe fn refuse_change(object: raw::hurd_sys_protid_t, rpc: &str) -> raw::kern_return_t {
     // SAFETY: see above.
     match node_of(unsafe { slot(object.cast()) }) {
-        Some(node) if node.read_only() => Errno::EROFS.0,
-        Some(_) => unsupported(rpc).0,
+        Some(node) => node.refusal(rpc).0,
         None => Errno::EOPNOTSUPP.0,
     }
 }
 
-// The requests that change a node or a directory's entries: none does
-// here. Each is answered by `refuse_change`.
+/// A directory change by name, carried out by the node (`mkdir`,
+/// `remove`).
+///
+/// # Safety
+/// `object` is the protid the stub holds for this call; `name` is MIG's
+/// NUL-terminated string.
+unsafe fn change_entry(
+    object: raw::hurd_sys_protid_t,
+    name: raw::const_string_t,
+    change: impl FnOnce(&Arc<dyn Node>, &str) -> Result<(), Errno>,
+) -> raw::kern_return_t {
+    // SAFETY: see above.
+    let Some(node) = node_of(unsafe { slot(object.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: see above.
+    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
+    match change(node, name) {
+        Ok(()) => 0,
+        Err(e) => e.0,
+    }
+}
+
+// The other requests that change a node or a directory's entries: none
+// does here. Each is answered by `refuse_change`.
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_mkdir(
     dir: raw::hurd_sys_protid_t,
-    _: raw::const_string_t,
-    _: raw::mode_t,
+    name: raw::const_string_t,
+    mode: raw::mode_t,
 ) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_mkdir") }
+    unsafe { change_entry(dir, name, |node, name| node.mkdir(name, mode)) }
 }
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn S_dir_rmdir(dir: raw::hurd_sys_protid_t, _: raw::const_string_t) -> raw::kern_return_t {
+pub unsafe extern "C" fn S_dir_rmdir(dir: raw::hurd_sys_protid_t, name: raw::const_string_t) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_rmdir") }
+    unsafe { change_entry(dir, name, |node, name| node.remove(name, true)) }
 }
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn S_dir_unlink(dir: raw::hurd_sys_protid_t, _: raw::const_string_t) -> raw::kern_return_t {
+pub unsafe extern "C" fn S_dir_unlink(dir: raw::hurd_sys_protid_t, name: raw::const_string_t) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_unlink") }
+    unsafe { change_entry(dir, name, |node, name| node.remove(name, false)) }
 }
 
 /// # Safety
