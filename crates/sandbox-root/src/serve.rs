@@ -14,12 +14,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use firmlink::link::firmlink_port;
 use firmlink::readonly::{open_below, readonly_top};
 use hurd::errno::Errno;
+use hurd::fs::O_CREAT;
 use hurd::helper::{Helper, HelperError};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
-use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Server, SocketDomain};
+use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
 
 use crate::lookup::{Answer, Served, answer};
 
@@ -133,6 +134,12 @@ impl Environment {
         ];
         for (name, kind) in tree.list(*id) {
             let path = tree.path(*id).join(name);
+            // An output is there once the build has made it.
+            if let Ok(Resolution::Firmlink { host, access: Access::Output, .. }) = tree.resolve(path.as_str()) {
+                if hurd::fs::lookup(host.as_str().as_ref(), hurd::fs::O_NOTRANS, 0).is_err() {
+                    continue;
+                }
+            }
             let kind = match kind {
                 DirentType::Directory => DT_DIR,
                 DirentType::Regular => DT_REG,
@@ -251,6 +258,21 @@ impl EnvFs {
         crate::reap::build_processes(&all, self.env.plan.exec.uid, own)
     }
 
+    /// The host path of the output named `name` in the directory `dir`:
+    /// the only entries a builder may make or remove in the environment's
+    /// own directories. EROFS for any other name.
+    fn output_at(&self, dir: &EnvNode, name: &str) -> Result<String, Errno> {
+        let EnvNode::Dir(id) = dir else { return Err(Errno::ENOTDIR) };
+        match self.env.plan.tree.resolve_from(*id, name, false) {
+            Ok(Resolution::Firmlink { host, access: Access::Output, rest, .. })
+                if rest.is_empty() && !name.contains('/') =>
+            {
+                Ok(host.to_string())
+            }
+            _ => Err(Errno::EROFS),
+        }
+    }
+
     /// Ends every helper at once (a goaway that leaves).
     fn end_helpers(&self) {
         for (_, helper) in self.helpers.get().into_iter().flatten() {
@@ -310,6 +332,7 @@ impl Filesystem for EnvFs {
         dir: &Arc<EnvNode>,
         name: &str,
         flags: i32,
+        mode: u32,
         creds: &Credentials,
         root_has_parent: bool,
     ) -> Result<Found<EnvNode>, Errno> {
@@ -345,7 +368,15 @@ impl Filesystem for EnvFs {
                 // The rest of the name is looked up on the host side; the
                 // open flags apply to what it names.
                 let open_flags = if rest.is_empty() { flags } else { 0 };
-                let port = firmlink_port(host.as_str(), Some(&dotdot), open_flags)?;
+                let port = match firmlink_port(host.as_str(), Some(&dotdot), open_flags) {
+                    // An output the builder makes as a file.
+                    Err(Errno::ENOENT) if access == Access::Output && rest.is_empty() && flags & O_CREAT != 0 => {
+                        let (parent, name) = host_parent(host.as_str(), creds)?;
+                        let made = hurd::fs::dir_lookup(&parent, &name, flags, mode).map_err(|e| e.code())?;
+                        return Ok(Found::Reply(Reply::Retry { kind: made.kind, name: made.name, port: made.port }));
+                    }
+                    made => made?,
+                };
                 return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
             }
             Answer::Server { server, rest } => {
@@ -392,6 +423,18 @@ impl Filesystem for EnvFs {
         self.env.readdir(node)
     }
 
+    fn mkdir(&self, dir: &EnvNode, name: &str, mode: u32, creds: &Credentials) -> Result<(), Errno> {
+        let host = self.output_at(dir, name)?;
+        let (parent, name) = host_parent(&host, creds)?;
+        hurd::fs::mkdir(&parent, &name, mode).map_err(|e| e.code())
+    }
+
+    fn remove(&self, dir: &EnvNode, name: &str, directory: bool, creds: &Credentials) -> Result<(), Errno> {
+        let host = self.output_at(dir, name)?;
+        let (parent, name) = host_parent(&host, creds)?;
+        hurd::fs::remove(&parent, &name, directory).map_err(|e| e.code())
+    }
+
     fn read_only(&self, _node: &EnvNode) -> bool {
         // The environment's shape is the spec's: nothing served here
         // changes.
@@ -406,6 +449,16 @@ impl Filesystem for EnvFs {
             EnvNode::Dir(_) => Err(Errno::EISDIR),
         }
     }
+}
+
+/// The directory of the host path `host`, as the client with `creds` may
+/// use it, and the last name of `host` in it.
+fn host_parent(host: &str, creds: &Credentials) -> Result<(SendRight, String), Errno> {
+    let (parent, name) = host.rsplit_once('/').ok_or(Errno::EINVAL)?;
+    let parent = if parent.is_empty() { "/" } else { parent };
+    let dir = hurd::fs::lookup(parent.as_ref(), 0, 0).map_err(|e| e.code())?;
+    let dir = hurd::fs::restrict_auth(&dir, &creds.uids, &creds.gids).map_err(|e| e.code())?;
+    Ok((dir, name.to_owned()))
 }
 
 /// The translator's control side.

@@ -48,6 +48,7 @@ fn check_prints_the_guix_environment() {
         "0hs2qyfd1k0zf0z4ny36q8gx5xi6x0dm-hello-2.12.1.tar.gz",
         "1zqhgsv3sk6vn1rxgb2m9cz7i7i0l8pz-bash-minimal-5.1.16",
         "5hzjvbrpdhvqa8b1fjjqg8d9qwbkn0pw-glibc-2.39",
+        "6fbh8phmp3izay6c0dpggpxhcjn4xlm5-hello-2.12.1",
         "9rl6pgw8qlgx8kkpm03a8ln6a6x0mn5f-coreutils-9.1",
         "bx8w3b2m5bxp3hwq5hzbjkqmhwl5p8wd-gcc-14.2.0",
         "hj5zx8qbl0pr2gcyc7szm8an5y9dgcla-make-4.4.1",
@@ -66,6 +67,8 @@ fn check_prints_the_guix_environment() {
     let build = tree.last().unwrap();
     assert!(build.starts_with("    └── guix-build-hello-2.12.1.drv-0  "), "{build}");
     assert!(build.ends_with("  firmlink (writable) to the same path on the host"), "{build}");
+    let output = tree.iter().find(|l| l.contains("── 6fbh8phmp3izay6c0dpggpxhcjn4xlm5-hello-2.12.1 ")).unwrap();
+    assert!(output.ends_with("  firmlink (an output, made by the build) to the same path on the host"), "{output}");
     let full = tree.iter().find(|l| l.contains("── full ")).unwrap();
     assert!(full.ends_with("  device full: reads give zeros, writes fail with ENOSPC"), "{full}");
 }

@@ -51,6 +51,10 @@ pub enum EntryKind {
 pub enum Access {
     ReadOnly,
     ReadWrite,
+    /// What the build makes: writable, and it need not exist; the builder
+    /// creates it (a directory or a file) and may remove it, on the host,
+    /// as itself.
+    Output,
 }
 
 impl fmt::Display for Access {
@@ -58,6 +62,7 @@ impl fmt::Display for Access {
         f.write_str(match self {
             Access::ReadOnly => "read-only",
             Access::ReadWrite => "writable",
+            Access::Output => "an output, made by the build",
         })
     }
 }

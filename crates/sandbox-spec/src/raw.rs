@@ -14,6 +14,8 @@ pub(crate) struct Spec {
     #[serde(default)]
     pub inputs: Vec<String>,
     #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
     pub paths: Vec<ExtraPath>,
     pub devices: Option<Vec<String>>,
     #[serde(default)]

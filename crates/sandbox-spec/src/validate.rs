@@ -126,6 +126,14 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
         }
     }
 
+    // Outputs: made by the build, at the same path inside and on the host.
+    for (i, output) in spec.outputs.iter().enumerate() {
+        let at = format!("$.outputs[{i}]");
+        if let Some(p) = v.path(&at, output) {
+            v.insert(&at, &p, EntryKind::Firmlink { host: p.clone(), access: Access::Output });
+        }
+    }
+
     // Extra paths: host → inside, read-only unless marked writable.
     for (i, extra) in spec.paths.iter().enumerate() {
         let host = v.path(&format!("$.paths[{i}].host"), &extra.host);

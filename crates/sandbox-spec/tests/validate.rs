@@ -188,6 +188,33 @@ fn a_path_given_twice_names_both_places() {
 }
 
 #[test]
+fn outputs_are_made_by_the_build_at_their_own_path() {
+    let plan =
+        parse(&spec(r#""inputs": ["/gnu/store/a-in"], "outputs": ["/gnu/store/b-out", "/gnu/store/c-doc"]"#)).unwrap();
+    match plan.tree.resolve("/gnu/store/b-out/bin/x") {
+        Ok(Resolution::Firmlink { host, access: Access::Output, rest, .. }) => {
+            assert_eq!(host.as_str(), "/gnu/store/b-out");
+            assert_eq!(rest, "bin/x");
+        }
+        other => panic!("{other:?}"),
+    }
+    let names: Vec<&str> = plan
+        .tree
+        .list(match plan.tree.resolve("/gnu/store") {
+            Ok(Resolution::Directory { node, .. }) => node,
+            other => panic!("{other:?}"),
+        })
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["a-in", "b-out", "c-doc"]);
+    let (at, msg) = refused(&spec(r#""inputs": ["/gnu/store/a"], "outputs": ["/gnu/store/a"]"#));
+    assert_eq!((at.as_str(), msg.as_str()), ("$.outputs[0]", "/gnu/store/a is given twice (first at $.inputs[0])"));
+    let (at, _) = refused(&spec(r#""outputs": ["gnu/store/x"]"#));
+    assert_eq!(at, "$.outputs[0]");
+}
+
+#[test]
 fn entries_inside_or_above_others_are_refused() {
     let (at, msg) =
         refused(&spec(r#""inputs": ["/gnu/store/a"], "paths": [{"host": "/opt/x", "path": "/gnu/store/a/bin"}]"#));
