@@ -45,6 +45,17 @@ pub fn firmlink_port(target: &str, dotdot: Option<&SendRight>, flags: i32) -> Re
     Ok(restricted)
 }
 
+/// The target as a client with `creds` uses it when the translator looks
+/// names up below it on the client's behalf: looked up with the
+/// translator's own credentials, reparented to `dotdot`, and given the
+/// client's identity (which the translator, as root, may give). A
+/// translator may keep it for further lookups by the same client.
+pub fn target_for_client(target: &str, dotdot: Option<&SendRight>, creds: &Credentials) -> Result<SendRight, Errno> {
+    let target = fs::lookup(target.as_ref(), 0, 0).map_err(|e| e.code())?;
+    let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
+    fs::restrict_auth(&reparented, &creds.uids, &creds.gids).map_err(|e| e.code())
+}
+
 impl Control for Firmlink {
     fn getroot(&self, dotdot: Option<&SendRight>, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
         let options = self.options_now();

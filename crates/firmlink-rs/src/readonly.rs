@@ -11,6 +11,8 @@ use hurd::server::{Credentials, Node, Reply, RetryKind, Stat};
 use hurd_translator::open::check_readonly;
 use hurd_translator::readonly::{HOPS_MAX, Next, next};
 
+use crate::link::target_for_client;
+
 /// `S_IFMT` and `S_IFDIR`, the Hurd's (and everyone's) file type bits.
 const S_IFMT: u32 = 0o170_000;
 const S_IFDIR: u32 = 0o040_000;
@@ -41,16 +43,7 @@ pub fn open_readonly(
     flags: i32,
 ) -> Result<Reply, Errno> {
     check_readonly(flags)?;
-    open_below(&readonly_top(target, dotdot, creds)?, rest, flags)
-}
-
-/// The top of a read-only tree as `open_readonly` starts from it: the
-/// host's `target`, reparented to `dotdot`, with the identity `creds`. A
-/// translator may keep it for further lookups by the same client.
-pub fn readonly_top(target: &str, dotdot: Option<&SendRight>, creds: &Credentials) -> Result<SendRight, Errno> {
-    let target = fs::lookup(target.as_ref(), 0, 0).map_err(|e| e.code())?;
-    let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
-    fs::restrict_auth(&reparented, &creds.uids, &creds.gids).map_err(|e| e.code())
+    open_below(&target_for_client(target, dotdot, creds)?, rest, flags)
 }
 
 /// Opens `name` below the host directory `dir` with `flags`, for a client

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use firmlink::link::firmlink_port;
-use firmlink::readonly::{open_below, readonly_top};
+use firmlink::link::{firmlink_port, target_for_client};
+use firmlink::readonly::open_below;
 use hurd::errno::Errno;
 use hurd::fs::O_CREAT;
 use hurd::helper::{Helper, HelperError};
@@ -158,9 +158,9 @@ impl Environment {
 #[derive(Debug)]
 pub struct EnvFs {
     env: Arc<Environment>,
-    /// The tops of read-only entries as each set of credentials looks
-    /// below them (see [`EnvFs::readonly_top`]).
-    readonly_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
+    /// The tops of host entries as each set of credentials looks below
+    /// them (see [`EnvFs::host_top`]).
+    host_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
     /// The helpers sandbox-root started, with the socket domain each serves.
     helpers: OnceLock<Vec<(SocketDomain, Helper)>>,
     /// The roots of those servers, which clients are handed.
@@ -185,7 +185,7 @@ impl EnvFs {
     pub fn new(env: Arc<Environment>) -> Arc<EnvFs> {
         Arc::new(EnvFs {
             env,
-            readonly_tops: Mutex::new(BTreeMap::new()),
+            host_tops: Mutex::new(BTreeMap::new()),
             helpers: OnceLock::new(),
             socket_roots: OnceLock::new(),
         })
@@ -282,12 +282,12 @@ impl EnvFs {
         }
     }
 
-    /// The host's tree of the read-only entry `entry` (at `host`, inside
-    /// the directory `parent`), as `creds` looks below it: made once per
-    /// entry and credentials, then kept, so that a lookup below an input
-    /// costs the host one `dir_lookup`. The parent port the host keeps for
-    /// `..` is sandbox-root's own and holds nothing up.
-    fn readonly_top(
+    /// The host's tree of the entry `entry` (at `host`, inside the
+    /// directory `parent`), as `creds` looks below it: made once per entry
+    /// and credentials, then kept, so that a lookup below it costs the host
+    /// one `dir_lookup`. The parent port the host keeps for `..` is
+    /// sandbox-root's own and holds nothing up.
+    fn host_top(
         self: &Arc<Self>,
         entry: &str,
         host: &str,
@@ -295,7 +295,7 @@ impl EnvFs {
         creds: &Credentials,
     ) -> Result<Arc<SendRight>, Errno> {
         let key = (entry.to_owned(), creds.clone());
-        let cached = self.readonly_tops.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let cached = self.host_tops.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
         if let Some(top) = cached {
             return Ok(top);
         }
@@ -304,8 +304,8 @@ impl EnvFs {
             log::error!("{e}");
             Errno::ENOMEM
         })?;
-        let top = Arc::new(readonly_top(host, Some(&dotdot), creds)?);
-        let mut tops = self.readonly_tops.lock().unwrap_or_else(|e| e.into_inner());
+        let top = Arc::new(target_for_client(host, Some(&dotdot), creds)?);
+        let mut tops = self.host_tops.lock().unwrap_or_else(|e| e.into_inner());
         Ok(tops.entry(key).or_insert(top).clone())
     }
 
@@ -361,9 +361,18 @@ impl Filesystem for EnvFs {
                 };
                 if access == Access::ReadOnly {
                     // Served by proxy: every directory below stays ours.
-                    let top = self.readonly_top(entry.as_str(), host.as_str(), pid, creds)?;
+                    let top = self.host_top(entry.as_str(), host.as_str(), pid, creds)?;
                     return Ok(Found::Reply(open_below(&top, &rest, flags)?));
                 }
+                if access == Access::ReadWrite {
+                    // The host answers, as the client: what it names, or a
+                    // retry (`..` above the entry leads to our own port).
+                    let top = self.host_top(entry.as_str(), host.as_str(), pid, creds)?;
+                    let answer = hurd::fs::dir_lookup(&top, &rest, flags, mode).map_err(|e| e.code())?;
+                    return Ok(Found::Reply(Reply::Retry { kind: answer.kind, name: answer.name, port: answer.port }));
+                }
+                // An output: it may not be there yet, or be made and
+                // removed; looked up anew each time.
                 let dotdot = self.dir_port(pid, creds)?;
                 // The rest of the name is looked up on the host side; the
                 // open flags apply to what it names.

@@ -69,13 +69,16 @@ ls "$root/gnu/store/000-input" > /dev/null
 t4=$(now)
 procs_b=$(processes sandbox-root "$here")
 mid=$(printf '%03d' $((n / 2)))-input
-# Lookups: the best of 3 runs of 500 each way, alternating.
-lookup_env='' lookup_direct=''
+# Lookups, of an input's file and of a file in the (writable) build
+# directory: the best of 3 runs of 500 each way, alternating.
+least() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
+echo data > "$here/build/file"
+lookup_env='' lookup_direct='' build_env='' build_direct=''
 for _ in 1 2 3; do
-  e=$(hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500)
-  d=$(hurd-probe bench-lookup "$here/store/$mid/file" 500)
-  if [ -z "$lookup_env" ] || [ "$e" -lt "$lookup_env" ]; then lookup_env=$e; fi
-  if [ -z "$lookup_direct" ] || [ "$d" -lt "$lookup_direct" ]; then lookup_direct=$d; fi
+  lookup_env=$(least "$lookup_env" "$(hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500)")
+  lookup_direct=$(least "$lookup_direct" "$(hurd-probe bench-lookup "$here/store/$mid/file" 500)")
+  build_env=$(least "$build_env" "$(hurd-probe bench-lookup "$root/build/file" 500)")
+  build_direct=$(least "$build_direct" "$(hurd-probe bench-lookup "$here/build/file" 500)")
 done
 # Reading the large file of a (read-only) input: best of 3 each way.
 best() {
@@ -112,4 +115,4 @@ t10=$(now)
 sleep 1
 left_c=$(($(processes sandbox-root "$here") + $(servers) - servers_before))
 
-echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct read_env=$read_env read_direct=$read_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
+echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct read_env=$read_env read_direct=$read_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
