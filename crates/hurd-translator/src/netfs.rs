@@ -55,6 +55,13 @@ pub trait Filesystem: Send + Sync + 'static {
         Err(if self.read_only(dir) { Errno::EROFS } else { unsupported("dir_mkdir") })
     }
 
+    /// An active translator sets itself on `node` (its control port); the
+    /// node keeps a reference of its own if it takes it.
+    fn set_active_translator(&self, node: &Self::Node, control: &SendRight) -> Result<(), Errno> {
+        let _ = control;
+        Err(if self.read_only(node) { Errno::EROFS } else { unsupported("file_set_translator") })
+    }
+
     /// `dir_rmdir` (`directory`) or `dir_unlink` of `name` in `dir`.
     fn remove(&self, dir: &Self::Node, name: &str, directory: bool, creds: &Credentials) -> Result<(), Errno> {
         let _ = (name, creds);
@@ -191,6 +198,10 @@ impl<F: Filesystem> Node for Protid<F> {
 
     fn remove(&self, name: &str, directory: bool) -> Result<(), Errno> {
         self.fs.remove(&self.peropen.node, name, directory, &self.creds)
+    }
+
+    fn set_active_translator(&self, control: &SendRight) -> Result<(), Errno> {
+        self.fs.set_active_translator(&self.peropen.node, control)
     }
 
     fn lookup(&self, name: &str, flags: i32, mode: u32) -> Result<Reply, Errno> {

@@ -4,9 +4,9 @@
 //! file system for the startup protocol, and we end it.
 //!
 //! Ending them when we leave is [`Helper::terminate`]. Ending them when we
-//! die (SIGKILL, a crash) is [`watch`]'s: a watcher process, forked before
-//! anything else runs, waits for our task to die and then terminates every
-//! helper's task.
+//! die (SIGKILL, a crash) is the [`Watcher`]'s: a process forked before
+//! anything else runs, told of each helper before it runs, which ends
+//! them all when we are gone.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -77,9 +77,16 @@ pub(crate) fn startup_request(bootstrap: RawPort, control: RawPort) -> Option<Se
 }
 
 /// Starts `argv[0]` (a file name) with arguments `argv[1..]` as a helper
-/// sitting on `underlying`, and waits up to `timeout` for its startup. On
-/// any failure the new task is terminated.
-pub fn start(argv: &[String], underlying: SendRight, timeout: Duration) -> Result<Helper, HelperError> {
+/// sitting on `underlying`, with `cwd` as its working directory (ours if
+/// none), and waits up to `timeout` for its startup. `watcher` learns of it
+/// before it runs. On any failure the new task is terminated.
+pub fn start(
+    argv: &[String],
+    underlying: SendRight,
+    cwd: Option<&SendRight>,
+    watcher: &mut Watcher,
+    timeout: Duration,
+) -> Result<Helper, HelperError> {
     let program = argv.first().cloned().unwrap_or_default();
     let step = |step: &'static str| {
         let program = program.clone();
@@ -95,8 +102,17 @@ pub fn start(argv: &[String], underlying: SendRight, timeout: Duration) -> Resul
     check(unsafe { raw::task_create(task(), 0, &mut new_task) }).map_err(step("task_create"))?;
     // SAFETY: as above.
     let new_task = unsafe { SendRight::from_raw(new_task) }.ok_or_else(|| step("task_create")(Errno::EIO))?;
-    let started =
-        exec_and_wait(&program, argv, &executable, &new_task, &bootstrap, bootstrap_send, underlying, timeout);
+    let started = exec_and_wait(
+        &program,
+        argv,
+        &executable,
+        &new_task,
+        (&bootstrap, bootstrap_send),
+        underlying,
+        cwd,
+        watcher,
+        timeout,
+    );
     match started {
         Ok(control) => Ok(Helper { program, task: new_task, control }),
         Err(e) => {
@@ -113,9 +129,10 @@ fn exec_and_wait(
     argv: &[String],
     executable: &SendRight,
     new_task: &SendRight,
-    bootstrap: &ReceiveRight,
-    bootstrap_send: SendRight,
+    (bootstrap, bootstrap_send): (&ReceiveRight, SendRight),
     underlying: SendRight,
+    cwd: Option<&SendRight>,
+    watcher: &mut Watcher,
     timeout: Duration,
 ) -> Result<SendRight, HelperError> {
     let step = |step: &'static str| move |code: Errno| HelperError::Step { program: program.to_owned(), step, code };
@@ -130,7 +147,12 @@ fn exec_and_wait(
         .map_err(step("proc_task2proc"))?;
     // SAFETY: as above.
     let child_proc = unsafe { SendRight::from_raw(child_proc) };
-    log::debug!("{program}: its proc port {child_proc:?}");
+    let mut pid: i32 = 0;
+    // SAFETY: a plain question about a task we hold.
+    check(unsafe { raw::proc_task2pid(proc.as_raw(), new_task.as_raw(), &mut pid) }).map_err(step("proc_task2pid"))?;
+    // The watcher knows of it before it runs a single instruction.
+    watcher.watch(pid)?;
+    log::debug!("{program}: process {pid}, its proc port {child_proc:?}");
 
     // Its ports: our directories and identity, its proc port, and the
     // bootstrap port it answers fsys_startup on. The descriptors 0 to 2 are
@@ -141,7 +163,7 @@ fn exec_and_wait(
     let (cwdir, crdir, auth) = unsafe { (own(raw::getcwdir()), own(raw::getcrdir()), own(raw::getauth())) };
     let mut ports = [raw::MACH_PORT_NULL; raw::HURD_SYS_INIT_PORT_MAX as usize];
     let raw_of = |p: &Option<SendRight>| p.as_ref().map_or(raw::MACH_PORT_NULL, SendRight::as_raw);
-    ports[raw::HURD_SYS_INIT_PORT_CWDIR as usize] = raw_of(&cwdir);
+    ports[raw::HURD_SYS_INIT_PORT_CWDIR as usize] = cwd.map_or_else(|| raw_of(&cwdir), SendRight::as_raw);
     ports[raw::HURD_SYS_INIT_PORT_CRDIR as usize] = raw_of(&crdir);
     ports[raw::HURD_SYS_INIT_PORT_AUTH as usize] = raw_of(&auth);
     ports[raw::HURD_SYS_INIT_PORT_PROC as usize] = raw_of(&child_proc);
@@ -196,23 +218,102 @@ fn exec_and_wait(
     startup.and_then(|s| s.control).ok_or_else(|| step("fsys_startup")(Errno::EIO))
 }
 
-/// Forks a watcher that terminates every helper in `helpers` when this
-/// process dies, however it dies, and then exits; it also exits when this
-/// process leaves normally. Call it while the process has one thread.
-/// Answers the watcher's PID.
-pub fn watch<'a>(helpers: impl IntoIterator<Item = &'a Helper>) -> Result<i32, HelperError> {
-    let tasks: Vec<RawPort> = helpers.into_iter().map(|h| h.task.as_raw()).collect();
-    // SAFETY: the caller runs this with a single thread; the child only
-    // makes Mach and proc calls and leaves with _exit.
-    match unsafe { libc::fork() } {
-        -1 => Err(HelperError::Watcher(std::io::Error::last_os_error())),
-        0 => watcher(&tasks),
-        pid => Ok(pid),
+/// The watcher: a process forked before anything else runs, which ends
+/// every helper it was told of when this process dies, however it dies
+/// (SIGKILL, a crash), and then exits; it also exits when this process
+/// leaves normally. It learns each helper's PID through a pipe.
+#[derive(Debug)]
+pub struct Watcher {
+    pid: i32,
+    feed: std::fs::File,
+}
+
+impl Watcher {
+    /// Forks the watcher. Call it while the process has one thread.
+    pub fn fork() -> Result<Watcher, HelperError> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(HelperError::Watcher(std::io::Error::last_os_error()));
+        }
+        let [read_end, write_end] = fds;
+        // SAFETY: the caller runs this with a single thread; the child only
+        // reads the pipe, makes proc and Mach calls, and leaves with _exit.
+        match unsafe { libc::fork() } {
+            -1 => Err(HelperError::Watcher(std::io::Error::last_os_error())),
+            0 => {
+                // SAFETY: the child's copy of the write end; only the parent
+                // must hold one, or its death would not end the pipe.
+                unsafe { libc::close(write_end) };
+                watcher(read_end)
+            }
+            pid => {
+                // SAFETY: the parent's copy of the read end, unused here;
+                // the write end is kept from the programs we start.
+                unsafe {
+                    libc::close(read_end);
+                    libc::fcntl(write_end, libc::F_SETFD, libc::FD_CLOEXEC);
+                }
+                use std::os::fd::FromRawFd;
+                // SAFETY: `write_end` is ours alone from here on.
+                let feed = unsafe { std::fs::File::from_raw_fd(write_end) };
+                Ok(Watcher { pid, feed })
+            }
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Tells the watcher of the process `pid`, which it ends with us.
+    fn watch(&mut self, pid: i32) -> Result<(), HelperError> {
+        use std::io::Write;
+        self.feed.write_all(&pid.to_ne_bytes()).map_err(HelperError::Watcher)
     }
 }
 
-/// The watcher's life: wait for the parent's task to die, end the helpers.
-fn watcher(tasks: &[RawPort]) -> ! {
+/// The watcher's life: take the helpers' tasks as their PIDs come (a
+/// thread reads them), wait for the parent's task to die (a dead-name
+/// notification: a pipe's end is no sign on the Hurd, where the fork left
+/// us rights to it), and end them all.
+fn watcher(feed: i32) -> ! {
+    let tasks: std::sync::Arc<Mutex<Vec<RawPort>>> = Default::default();
+    let reader = {
+        let tasks = tasks.clone();
+        move || loop {
+            let mut pid = [0u8; 4];
+            // SAFETY: reads into a buffer of the size given.
+            let n = unsafe { libc::read(feed, pid.as_mut_ptr().cast(), pid.len()) };
+            if n != pid.len() as isize {
+                return;
+            }
+            // SAFETY: plain calls; a task port the answer gives is ours.
+            unsafe {
+                let proc = raw::getproc();
+                let mut helper: RawPort = 0;
+                if raw::proc_pid2task(proc, i32::from_ne_bytes(pid), &mut helper) == 0 {
+                    tasks.lock().unwrap_or_else(|e| e.into_inner()).push(helper);
+                }
+                raw::mach_port_deallocate(task(), proc);
+            }
+        }
+    };
+    // The fork left one thread here: this is a whole process now.
+    let _ = std::thread::Builder::new().name("helper-pids".into()).spawn(reader);
+    wait_for_parent_death();
+    // What the parent wrote before it died is read by now, or soon.
+    std::thread::sleep(Duration::from_millis(200));
+    for &helper in tasks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        // SAFETY: task ports we hold.
+        unsafe { raw::task_terminate(helper) };
+    }
+    // SAFETY: leaves without running the parent's exit handlers.
+    unsafe { libc::_exit(0) }
+}
+
+/// Returns when the parent's task has died (at once if it is gone).
+fn wait_for_parent_death() {
     // SAFETY: plain calls; the parent's task port is a send right for us.
     let parent = unsafe {
         let proc = raw::getproc();
@@ -221,31 +322,26 @@ fn watcher(tasks: &[RawPort]) -> ! {
         raw::mach_port_deallocate(task(), proc);
         if code == 0 { parent } else { raw::MACH_PORT_NULL }
     };
-    if parent != raw::MACH_PORT_NULL {
-        if let Ok(notify) = ReceiveRight::allocate() {
-            if request_notification(parent, Notification::DeadName, notify.as_raw()).is_ok() {
-                // Any message on `notify` is the parent's death.
-                let mut buffer = [0u64; 64];
-                // SAFETY: receives into a buffer of the size given.
-                unsafe {
-                    raw::mach_msg(
-                        buffer.as_mut_ptr().cast(),
-                        raw::MACH_RCV_MSG as _,
-                        0,
-                        std::mem::size_of_val(&buffer) as _,
-                        notify.as_raw(),
-                        0,
-                        raw::MACH_PORT_NULL,
-                    )
-                };
-            }
-            // A failed request means the parent is already gone.
-        }
+    if parent == raw::MACH_PORT_NULL {
+        return;
     }
-    for &helper in tasks {
-        // SAFETY: the fork gave us the parent's send rights, names and all.
-        unsafe { raw::task_terminate(helper) };
+    let Ok(notify) = ReceiveRight::allocate() else { return };
+    // A failed request means the parent is already gone.
+    if request_notification(parent, Notification::DeadName, notify.as_raw()).is_err() {
+        return;
     }
-    // SAFETY: leaves without running the parent's exit handlers.
-    unsafe { libc::_exit(0) }
+    // Any message on `notify` is the parent's death.
+    let mut buffer = [0u64; 64];
+    // SAFETY: receives into a buffer of the size given.
+    unsafe {
+        raw::mach_msg(
+            buffer.as_mut_ptr().cast(),
+            raw::MACH_RCV_MSG as _,
+            0,
+            std::mem::size_of_val(&buffer) as _,
+            notify.as_raw(),
+            0,
+            raw::MACH_PORT_NULL,
+        )
+    };
 }

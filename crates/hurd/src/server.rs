@@ -161,6 +161,14 @@ pub trait Node: Send + Sync {
         Err(self.refusal(if directory { "dir_rmdir" } else { "dir_unlink" }))
     }
 
+    /// `file_set_translator` with an active translator (its control port):
+    /// the translator sets itself on this node. A node that takes it keeps
+    /// a reference of its own.
+    fn set_active_translator(&self, control: &SendRight) -> Result<(), Errno> {
+        let _ = control;
+        Err(self.refusal("file_set_translator"))
+    }
+
     /// The answer to a change this node does not make: EROFS from a
     /// read-only node, else EOPNOTSUPP (logged once).
     fn refusal(&self, rpc: &str) -> Errno {
@@ -561,6 +569,14 @@ fn node_of(slot: Option<&Slot>) -> Option<&Arc<dyn Node>> {
     }
 }
 
+/// Whether the port behind `slot` is one the translator keeps for itself.
+/// Ports made from such a port by a lookup or `io_restrict_auth` (a helper
+/// asking about the nodes we gave it) are its own too; a reauthentication
+/// is a client's.
+fn is_own(slot: Option<&Slot>) -> bool {
+    matches!(slot, Some(Slot { object: Object::OwnNode(_), .. }))
+}
+
 fn control_of(slot: Option<&Slot>) -> Option<&Arc<dyn Control>> {
     match slot {
         Some(Slot { object: Object::Control(c), .. }) => Some(c),
@@ -574,6 +590,7 @@ fn control_of(slot: Option<&Slot>) -> Option<&Arc<dyn Control>> {
 /// The four pointers are the routine's out-parameters.
 unsafe fn write_reply(
     reply: Reply,
+    own: bool,
     do_retry: *mut raw::retry_type,
     retry_name: *mut c_char,
     result: *mut RawPort,
@@ -581,7 +598,7 @@ unsafe fn write_reply(
 ) -> raw::kern_return_t {
     let (kind, name, port) = match reply {
         Reply::Retry { kind, name, port } => (kind, name, port),
-        Reply::Open(node) => match serve_object(Object::Node(node)) {
+        Reply::Open(node) => match serve_object(if own { Object::OwnNode(node) } else { Object::Node(node) }) {
             Ok(port) => (RetryKind::Normal, String::new(), Some(port)),
             Err(e) => {
                 log::error!("{e}");
@@ -638,7 +655,7 @@ pub unsafe extern "C" fn S_fsys_getroot(
     let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
     let code = match control.getroot(dotdot.as_ref(), &creds, flags) {
         // SAFETY: the out-parameters are the stub's.
-        Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, file, file_poly) },
+        Ok(reply) => unsafe { write_reply(reply, false, do_retry, retry_name, file, file_poly) },
         Err(e) => e.0,
     };
     // The request's rights are ours only when we answer success; on an
@@ -790,12 +807,14 @@ pub unsafe extern "C" fn S_dir_lookup(
     result_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(dir.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    let slot = unsafe { slot(dir.cast()) };
+    let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
+    let own = is_own(slot);
     // SAFETY: MIG passes a NUL-terminated string_t.
     let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
     match node.lookup(name, flags, mode) {
         // SAFETY: the out-parameters are the stub's.
-        Ok(reply) => unsafe { write_reply(reply, do_retry, retry_name, result, result_poly) },
+        Ok(reply) => unsafe { write_reply(reply, own, do_retry, retry_name, result, result_poly) },
         Err(e) => e.0,
     }
 }
@@ -996,9 +1015,7 @@ pub unsafe extern "C" fn S_io_restrict_auth(
     // SAFETY: the stub holds the protid for this call.
     let slot = unsafe { slot(io.cast()) };
     let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
-    // A port made from one of the translator's own ports (a helper asking
-    // about the node it sits on) is its own too.
-    let own = matches!(slot, Some(Slot { object: Object::OwnNode(_), .. }));
+    let own = is_own(slot);
     let have = node.credentials();
     let (want_u, want_g) = (ids(uids, nuids), ids(gids, ngids));
     // No more than both the protid and the request allow.
@@ -1327,21 +1344,38 @@ pub unsafe extern "C" fn S_file_utimens(
     unsafe { refuse_change(file, "file_utimens") }
 }
 
+/// An active translator sets itself on a node (a helper's `-6 NAME`, say);
+/// passive translators are not kept.
+///
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn S_file_set_translator(
     file: raw::hurd_sys_protid_t,
-    _: c_int,
-    _: c_int,
-    _: c_int,
-    _: raw::const_data_t,
-    _: raw::mach_msg_type_number_t,
-    _: RawPort,
+    _passive_flags: c_int,
+    _active_flags: c_int,
+    _oldtrans_flags: c_int,
+    _passive: raw::const_data_t,
+    passive_len: raw::mach_msg_type_number_t,
+    active: RawPort,
 ) -> raw::kern_return_t {
-    // SAFETY: as the routine's own.
-    unsafe { refuse_change(file, "file_set_translator") }
+    // SAFETY: the stub holds the protid for this call.
+    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    // SAFETY: the request moved a send right for `active` to us, if any.
+    let active = unsafe { SendRight::from_raw(active) };
+    let code = match &active {
+        Some(control) if passive_len == 0 => match node.set_active_translator(control) {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        },
+        _ => node.refusal("file_set_translator").0,
+    };
+    // The request's rights are ours only when we answer success.
+    if code != 0 {
+        let _ = active.map(SendRight::into_raw);
+    }
+    code
 }
 
 /// A client's thread took a signal while waiting for one of our replies.
