@@ -10,8 +10,9 @@
 //!                                look PATH up and stat it COUNT times; print
 //!                                the mean nanoseconds per lookup and stat
 //!   hurd-probe net PORT REMOTE   TCP over loopback on PORT (listen, connect,
-//!                                exchange), then a connection to REMOTE
-//!                                (ADDRESS:PORT); print how each went
+//!                                exchange; ::1 when REMOTE is IPv6), then a
+//!                                connection to REMOTE (ADDRESS:PORT); print
+//!                                how each went
 
 #![deny(unsafe_code)]
 
@@ -109,14 +110,17 @@ fn ask(question: &Question) -> Result<String, String> {
     }
 }
 
-/// What the network looks like from here: a TCP exchange over loopback on
-/// `port`, and a connection to `remote` (two lines, "loopback: …" and
+/// What the network looks like from here: a TCP exchange over loopback (of
+/// `remote`'s family) on `port`, and a connection to `remote` (two lines, "loopback: …" and
 /// "remote: …", each "ok" or the error).
 fn net(port: u16, remote: std::net::SocketAddr) -> String {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     let loopback = (|| -> std::io::Result<()> {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        // Loopback of the remote's family.
+        let loopback: std::net::IpAddr =
+            if remote.is_ipv6() { std::net::Ipv6Addr::LOCALHOST.into() } else { std::net::Ipv4Addr::LOCALHOST.into() };
+        let listener = TcpListener::bind((loopback, port))?;
         let address = listener.local_addr()?;
         let echo = std::thread::spawn(move || -> std::io::Result<()> {
             let (mut peer, _) = listener.accept()?;

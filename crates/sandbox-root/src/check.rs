@@ -71,18 +71,52 @@ pub fn report(spec_name: &str, plan: &Plan) -> String {
     out
 }
 
+/// Where a helper serves a socket domain: on the port it answers its
+/// parent with, or on a node it sets itself on (its argument names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    Bootstrap,
+    Node(&'static str),
+}
+
+/// A socket server of the environment's own, as sandbox-root starts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketHelper {
+    pub program: &'static str,
+    pub args: Vec<&'static str>,
+    pub domains: Vec<(SocketDomain, Serves)>,
+}
+
+/// The node pfinet is told to serve IPv6 on (`-6 NODE`), in a directory
+/// of sandbox-root's given to it as its working directory.
+pub const INET6_NODE: &str = "inet6";
+
 /// The socket servers of the environment's own that sandbox-root starts
-/// for `plan`, as helpers: a pflocal for private local sockets, and for
-/// filtered IPv4 under the loopback policy a pfinet with no interface but
-/// loopback (a network stack of the build's own, which reaches nothing
-/// else).
-pub fn socket_helpers(plan: &Plan) -> Vec<(SocketDomain, &'static str)> {
+/// for `plan`, as helpers: a pflocal for private local sockets, and under
+/// the loopback policy, for filtered IPv4 and IPv6, one pfinet with no
+/// interface but loopback (a network stack of the build's own, which
+/// reaches nothing else), serving IPv6 on a node of ours.
+pub fn socket_helpers(plan: &Plan) -> Vec<SocketHelper> {
+    let wants = |domain, provider| plan.servers.sockets.get(&domain) == Some(&provider);
     let mut out = Vec::new();
-    for (&domain, &provider) in &plan.servers.sockets {
-        match (domain, provider, &plan.network) {
-            (SocketDomain::Local, Provider::Private, _) => out.push((domain, "/hurd/pflocal")),
-            (SocketDomain::Inet, Provider::Filtered, NetworkPolicy::Loopback) => out.push((domain, "/hurd/pfinet")),
-            _ => {}
+    if wants(SocketDomain::Local, Provider::Private) {
+        out.push(SocketHelper {
+            program: "/hurd/pflocal",
+            args: Vec::new(),
+            domains: vec![(SocketDomain::Local, Serves::Bootstrap)],
+        });
+    }
+    if plan.network == NetworkPolicy::Loopback {
+        let mut pfinet = SocketHelper { program: "/hurd/pfinet", args: Vec::new(), domains: Vec::new() };
+        if wants(SocketDomain::Inet, Provider::Filtered) {
+            pfinet.domains.push((SocketDomain::Inet, Serves::Bootstrap));
+        }
+        if wants(SocketDomain::Inet6, Provider::Filtered) {
+            pfinet.args.extend(["-6", INET6_NODE]);
+            pfinet.domains.push((SocketDomain::Inet6, Serves::Node(INET6_NODE)));
+        }
+        if !pfinet.domains.is_empty() {
+            out.push(pfinet);
         }
     }
     out
@@ -107,13 +141,12 @@ pub fn unserved(plan: &Plan) -> Vec<String> {
     }
     let helpers = socket_helpers(plan);
     for (domain, provider) in &s.sockets {
-        if helpers.iter().any(|(d, _)| d == domain) {
+        if helpers.iter().any(|h| h.domains.iter().any(|(d, _)| d == domain)) {
             continue;
         }
         let what = match provider {
             Provider::Private => "a server of the build's own",
-            Provider::Filtered if *domain == SocketDomain::Inet => "sandbox-pfinet, for the allow policy",
-            Provider::Filtered => "sandbox-pfinet",
+            Provider::Filtered => "sandbox-pfinet, for the allow policy",
             Provider::Host => continue,
         };
         out.push(format!(
@@ -152,12 +185,12 @@ mod tests {
         // The defaults ask for private servers.
         let defaults = unserved(&plan(""));
         let places: Vec<&str> = defaults.iter().map(|m| m.split(':').next().unwrap()).collect();
-        // (A private pflocal is served, and IPv4 on loopback only.)
-        assert_eq!(places, ["$.servers.proc", "$.servers.sockets.inet6"]);
+        // (A private pflocal is served, and IP on loopback only.)
+        assert_eq!(places, ["$.servers.proc"]);
         assert!(defaults[0].contains("\"private\"") && defaults[0].contains("sandbox-proc"), "{}", defaults[0]);
-        assert!(defaults[1].contains("\"filtered\" (sandbox-pfinet)"), "{}", defaults[1]);
         let allow = r#", "servers": {"proc": "host", "sockets": {"inet6": "none"}},
             "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
+        // (With the allow policy, filtered IP needs sandbox-pfinet.)
         assert_eq!(
             unserved(&plan(allow)),
             ["$.servers.sockets.inet: \"filtered\" (sandbox-pfinet, for the allow policy) is not served yet; ask \
@@ -175,15 +208,39 @@ mod tests {
     #[test]
     fn socket_helpers_follow_the_servers_and_the_policy() {
         let helpers = |extra| socket_helpers(&plan(extra));
+        let pflocal = SocketHelper {
+            program: "/hurd/pflocal",
+            args: vec![],
+            domains: vec![(SocketDomain::Local, Serves::Bootstrap)],
+        };
         assert_eq!(
             helpers(""),
-            [(SocketDomain::Local, "/hurd/pflocal"), (SocketDomain::Inet, "/hurd/pfinet")],
-            "the defaults: private local, filtered inet on loopback"
+            [
+                pflocal.clone(),
+                SocketHelper {
+                    program: "/hurd/pfinet",
+                    args: vec!["-6", "inet6"],
+                    domains: vec![
+                        (SocketDomain::Inet, Serves::Bootstrap),
+                        (SocketDomain::Inet6, Serves::Node("inet6"))
+                    ],
+                }
+            ],
+            "the defaults: private local, filtered IP on loopback"
+        );
+        let v4 = r#", "servers": {"sockets": {"local": "host", "inet6": "none"}}"#;
+        assert_eq!(
+            helpers(v4),
+            [SocketHelper {
+                program: "/hurd/pfinet",
+                args: vec![],
+                domains: vec![(SocketDomain::Inet, Serves::Bootstrap)]
+            }]
         );
         let host = r#", "servers": {"sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
         assert_eq!(helpers(host), []);
         let allow = r#", "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
-        assert_eq!(helpers(allow), [(SocketDomain::Local, "/hurd/pflocal")], "allow-lists need sandbox-pfinet");
+        assert_eq!(helpers(allow), [pflocal], "allow-lists need sandbox-pfinet");
     }
 
     #[test]

@@ -15,13 +15,14 @@ use firmlink::link::{firmlink_port, target_for_client};
 use firmlink::readonly::open_below;
 use hurd::errno::Errno;
 use hurd::fs::O_CREAT;
-use hurd::helper::{Helper, HelperError};
+use hurd::helper::{Helper, HelperError, Watcher};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
 
+use crate::check::{INET6_NODE, Serves, SocketHelper};
 use crate::lookup::{Answer, Served, answer};
 
 const S_IFDIR: u32 = 0o040_000;
@@ -47,6 +48,11 @@ pub enum EnvNode {
         path: Arc<str>,
         target: Arc<str>,
     },
+    /// The working directory given to helpers: its entries are the nodes
+    /// they set themselves on, and nothing of the environment.
+    HelperDir,
+    /// A node of [`EnvNode::HelperDir`] a helper sets itself on.
+    Slot(&'static str),
 }
 
 /// The environment: the plan, and how sandbox-root was started.
@@ -94,6 +100,8 @@ impl Environment {
             EnvNode::Device(d) => (S_IFCHR | 0o666, 0, ino_of(&format!("/dev/{}", d.name()))),
             EnvNode::File { path, content } => (S_IFREG | 0o444, content.len() as i64, ino_of(path)),
             EnvNode::Symlink { path, target } => (S_IFLNK | 0o777, target.len() as i64, ino_of(path)),
+            EnvNode::HelperDir => (S_IFDIR | 0o555, 0, ino_of("/.helpers")),
+            EnvNode::Slot(name) => (S_IFREG | 0o444, 0, ino_of(&format!("/.helpers/{name}"))),
         };
         Ok(Stat { mode, size, nlink: 1, uid: 0, gid: 0, ino })
     }
@@ -110,7 +118,8 @@ impl Environment {
             EnvNode::Device(Device::Zero | Device::Full) => Ok(vec![0; amount.min(DEVICE_READ_MAX)]),
             EnvNode::Device(Device::Random | Device::Urandom) => Ok(self.random_bytes(amount.min(DEVICE_READ_MAX))),
             EnvNode::Device(_) => Err(Errno::ENOSYS),
-            EnvNode::Dir(_) => Err(Errno::EISDIR),
+            EnvNode::Slot(_) => Ok(Vec::new()),
+            EnvNode::Dir(_) | EnvNode::HelperDir => Err(Errno::EISDIR),
         }
     }
 
@@ -119,8 +128,8 @@ impl Environment {
             EnvNode::Device(Device::Null | Device::Zero | Device::Random | Device::Urandom) => Ok(data.len()),
             EnvNode::Device(Device::Full) => Err(Errno::ENOSPC),
             EnvNode::Device(_) => Err(Errno::ENOSYS),
-            EnvNode::File { .. } | EnvNode::Symlink { .. } => Err(Errno::EROFS),
-            EnvNode::Dir(_) => Err(Errno::EISDIR),
+            EnvNode::File { .. } | EnvNode::Symlink { .. } | EnvNode::Slot(_) => Err(Errno::EROFS),
+            EnvNode::Dir(_) | EnvNode::HelperDir => Err(Errno::EISDIR),
         }
     }
 
@@ -161,8 +170,10 @@ pub struct EnvFs {
     /// The tops of host entries as each set of credentials looks below
     /// them (see [`EnvFs::host_top`]).
     host_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
-    /// The helpers sandbox-root started, with the socket domain each serves.
-    helpers: OnceLock<Vec<(SocketDomain, Helper)>>,
+    /// The helpers sandbox-root started, with what each serves.
+    helpers: OnceLock<Vec<(SocketHelper, Helper)>>,
+    /// The control ports of helpers set on nodes of ours, by node.
+    slots: Mutex<BTreeMap<&'static str, SendRight>>,
     /// The roots of those servers, which clients are handed.
     socket_roots: OnceLock<BTreeMap<SocketDomain, SendRight>>,
 }
@@ -179,6 +190,8 @@ pub enum RunError {
     Helper(#[from] HelperError),
     #[error("asking {program} for its root: {source}")]
     HelperRoot { program: String, source: hurd::fs::FsError },
+    #[error("{program} did not set itself on its node {node}")]
+    HelperSlot { program: String, node: &'static str },
 }
 
 impl EnvFs {
@@ -187,52 +200,65 @@ impl EnvFs {
             env,
             host_tops: Mutex::new(BTreeMap::new()),
             helpers: OnceLock::new(),
+            slots: Mutex::new(BTreeMap::new()),
             socket_roots: OnceLock::new(),
         })
     }
 
     /// Starts the socket servers of the environment's own that the spec
-    /// asks for ([`crate::check::socket_helpers`]), and the watcher that
-    /// ends them if sandbox-root dies. Runs while the process has one
-    /// thread.
-    fn start_helpers(self: &Arc<Self>) -> Result<(), RunError> {
-        let mut helpers: Vec<(SocketDomain, Helper)> = Vec::new();
-        for (domain, program) in crate::check::socket_helpers(&self.env.plan) {
+    /// asks for ([`crate::check::socket_helpers`]), each told to the
+    /// watcher before it runs. A helper may set itself on a node of ours
+    /// while it starts: the server's threads must run.
+    fn start_helpers(self: &Arc<Self>, watcher: &mut Watcher) -> Result<(), RunError> {
+        let mut helpers = Vec::new();
+        for plan in crate::check::socket_helpers(&self.env.plan) {
             // The node it sits on, as far as it knows: a file of ours.
-            let path = format!("/servers/socket/{}", domain.family());
+            let path = format!("/servers/socket/{}", plan.domains[0].0.family());
             let node = EnvNode::File { path: path.into(), content: "".into() };
-            let protid = Protid::open(self.clone(), Arc::new(node), 0, Credentials::default(), None);
-            let underlying = hurd::server::serve_own_node(protid)?;
+            let underlying = self.own_port(node)?;
+            // Names in its arguments are nodes of ours (pfinet's -6).
+            let cwd = if plan.args.is_empty() { None } else { Some(self.own_port(EnvNode::HelperDir)?) };
+            let argv: Vec<String> =
+                std::iter::once(plan.program).chain(plan.args.iter().copied()).map(String::from).collect();
             // Started so, pfinet has no interface but loopback.
-            match hurd::helper::start(&[program.to_owned()], underlying, HELPER_STARTUP) {
-                Ok(helper) => helpers.push((domain, helper)),
-                Err(e) => {
-                    // Those already started end with us (no watcher yet).
-                    for (_, helper) in &helpers {
-                        let _ = helper.terminate();
-                    }
-                    return Err(e.into());
-                }
-            }
+            // (If this fails, those started end with us, by the watcher.)
+            let helper = hurd::helper::start(&argv, underlying, cwd.as_ref(), watcher, HELPER_STARTUP)?;
+            helpers.push((plan, helper));
         }
-        if !helpers.is_empty() {
-            let watcher = hurd::helper::watch(helpers.iter().map(|(_, h)| h))?;
-            log::debug!("helpers {helpers:?}, watched by process {watcher}");
-        }
+        log::debug!("helpers {helpers:?}, watched by process {}", watcher.pid());
         let _ = self.helpers.set(helpers);
         Ok(())
     }
 
-    /// Asks each helper for its root, which clients are handed. A helper
-    /// asks about the node it sits on (ours) meanwhile: the server's
-    /// threads must run, and no client can reach the environment yet.
+    /// A port to a node of ours that only helpers hold.
+    fn own_port(self: &Arc<Self>, node: EnvNode) -> Result<SendRight, RunError> {
+        let protid = Protid::open(self.clone(), Arc::new(node), 0, Credentials::default(), None);
+        Ok(hurd::server::serve_own_node(protid)?)
+    }
+
+    /// Asks each helper for the root of each domain it serves, which
+    /// clients are handed. A helper asks about the node it sits on (ours)
+    /// meanwhile: the server's threads must run, and no client can reach
+    /// the environment yet.
     fn connect_helpers(&self) -> Result<(), RunError> {
         let mut roots = BTreeMap::new();
-        for (domain, helper) in self.helpers.get().into_iter().flatten() {
-            // Its root with no identity: each client reauthenticates it.
-            let root = hurd::fs::getroot(helper.control(), None, &[], &[], 0)
-                .map_err(|source| RunError::HelperRoot { program: helper.program().to_owned(), source })?;
-            roots.extend(root.port.map(|port| (*domain, port)));
+        for (plan, helper) in self.helpers.get().into_iter().flatten() {
+            let program = helper.program().to_owned();
+            for &(domain, serves) in &plan.domains {
+                let slot = match serves {
+                    Serves::Bootstrap => None,
+                    Serves::Node(node) => {
+                        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+                        let control = slots.get(node).ok_or(RunError::HelperSlot { program: program.clone(), node })?;
+                        Some(control.try_clone().map_err(|_| RunError::HelperSlot { program: program.clone(), node })?)
+                    }
+                };
+                let control = slot.as_ref().unwrap_or(helper.control());
+                // Its root with no identity: each client reauthenticates it.
+                let root = hurd::fs::getroot(control, None, &[], &[], 0)
+                    .map_err(|source| RunError::HelperRoot { program: program.clone(), source })?;
+                roots.extend(root.port.map(|port| (domain, port)));
+            }
         }
         let _ = self.socket_roots.set(roots);
         Ok(())
@@ -339,6 +365,19 @@ impl Filesystem for EnvFs {
         let env = &self.env;
         let start = match dir.as_ref() {
             EnvNode::Dir(id) => *id,
+            // A helper looking up the node it is to set itself on.
+            EnvNode::HelperDir => {
+                let planned = self.helpers.get().is_none()
+                    && crate::check::socket_helpers(&env.plan)
+                        .iter()
+                        .flat_map(|h| h.domains.iter())
+                        .any(|(_, serves)| *serves == Serves::Node(INET6_NODE));
+                return match name {
+                    "" => Ok(Found::Node(dir.clone())),
+                    INET6_NODE if planned => Ok(Found::Node(Arc::new(EnvNode::Slot(INET6_NODE)))),
+                    _ => Err(Errno::ENOENT),
+                };
+            }
             // Opening a node again (readlink does, with "").
             _ if name.is_empty() => return Ok(Found::Node(dir.clone())),
             _ => return Err(Errno::ENOTDIR),
@@ -444,6 +483,13 @@ impl Filesystem for EnvFs {
         hurd::fs::remove(&parent, &name, directory).map_err(|e| e.code())
     }
 
+    fn set_active_translator(&self, node: &EnvNode, control: &SendRight) -> Result<(), Errno> {
+        let EnvNode::Slot(name) = node else { return Err(Errno::EROFS) };
+        let control = control.try_clone().map_err(|_| Errno::EIO)?;
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, control);
+        Ok(())
+    }
+
     fn read_only(&self, _node: &EnvNode) -> bool {
         // The environment's shape is the spec's: nothing served here
         // changes.
@@ -454,8 +500,8 @@ impl Filesystem for EnvFs {
         match node {
             // Truncating a device (`> /dev/null`) changes nothing.
             EnvNode::Device(_) => Ok(()),
-            EnvNode::File { .. } | EnvNode::Symlink { .. } => Err(Errno::EROFS),
-            EnvNode::Dir(_) => Err(Errno::EISDIR),
+            EnvNode::File { .. } | EnvNode::Symlink { .. } | EnvNode::Slot(_) => Err(Errno::EROFS),
+            EnvNode::Dir(_) | EnvNode::HelperDir => Err(Errno::EISDIR),
         }
     }
 }
@@ -516,11 +562,18 @@ impl Control for EnvControl {
 /// Starts serving `plan` on the node sandbox-root was set on, and serves
 /// until told to go away.
 pub fn run(plan: Plan, args: Vec<String>) -> Result<(), RunError> {
+    let helpers = !crate::check::socket_helpers(&plan).is_empty();
     let fs = EnvFs::new(Environment::new(plan, args));
-    // Helpers first: a helper that cannot start makes settrans fail.
-    fs.start_helpers()?;
+    // Forked while this is the only thread; it ends the helpers whatever
+    // becomes of us.
+    let mut watcher = if helpers { Some(Watcher::fork()?) } else { None };
     hurd::server::serve_in_background(1)?;
-    fs.connect_helpers()?;
+    // Helpers before our own startup: one that cannot start makes settrans
+    // fail, and no client reaches the environment before its servers.
+    if let Some(watcher) = watcher.as_mut() {
+        fs.start_helpers(watcher)?;
+        fs.connect_helpers()?;
+    }
     hurd::server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
     Ok(hurd::server::serve(1, None)?)
 }

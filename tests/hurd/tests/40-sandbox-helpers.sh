@@ -1,9 +1,10 @@
 #!/bin/sh
 # The servers an environment has of its own: with "local": "private",
 # sandbox-root starts a pflocal for /servers/socket/1 (pipes go through
-# it); with "inet": "filtered" and the loopback policy, a pfinet with no
-# interface but loopback for /servers/socket/2; and a watcher. settrans -g
-# ends them all; so does kill -9 of sandbox-root alone.
+# it); with "inet" and "inet6": "filtered" and the loopback policy, a
+# pfinet with no interface but loopback for /servers/socket/2 and /26; and
+# a watcher. settrans -g ends them all; so does kill -9 of sandbox-root
+# alone.
 set -eu
 fail() { echo "FAIL: $*"; exit 1; }
 here=$PWD
@@ -17,7 +18,7 @@ cat > spec.json <<JSON
     { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" }, { "host": "/test/bin", "path": "/probe" }
   ],
   "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
-  "servers": { "proc": "host", "sockets": { "local": "private", "inet": "filtered", "inet6": "none" } },
+  "servers": { "proc": "host", "sockets": { "local": "private", "inet": "filtered", "inet6": "filtered" } },
   "network": { "policy": "loopback" }
 }
 JSON
@@ -46,6 +47,10 @@ outside=$(ls -id /servers/socket/1)
 echo "inside: $(tr '\n' ' ' < netout)"
 grep -qx 'loopback: ok' netout || fail "TCP over loopback inside: $(cat netout)"
 grep -q '^remote: Network is unreachable' netout || fail "a connection out of the environment: $(cat netout)"
+"$sr" exec "$root" -- /probe/hurd-probe net 7778 '[2001:db8::1]:80' > netout 2> err || fail "hurd-probe net (IPv6) failed: $(cat err)"
+echo "inside, IPv6: $(tr '\n' ' ' < netout)"
+grep -qx 'loopback: ok' netout || fail "TCP over IPv6 loopback inside: $(cat netout)"
+grep -q '^remote: Network is unreachable' netout || fail "an IPv6 connection out of the environment: $(cat netout)"
 
 settrans -g "$root" || fail "settrans -g failed"
 sleep 1
