@@ -9,12 +9,18 @@ fail() { echo "FAIL: $*"; exit 1; }
 here=$PWD
 mkdir -p host/store/aaa-hello/bin host/build
 echo hello > host/store/aaa-hello/bin/hello
+echo "127.0.0.1 given" > host/hosts
+echo "nameserver 192.0.2.53" > host/resolv.conf
 cat > spec.json <<JSON
 {
   "version": 1,
   "build": { "host": "$here/host/build", "path": "/tmp/guix-build-hello.drv-0" },
   "inputs": [],
-  "paths": [ { "host": "$here/host/store/aaa-hello", "path": "/gnu/store/aaa-hello" } ],
+  "paths": [
+    { "host": "$here/host/store/aaa-hello", "path": "/gnu/store/aaa-hello" },
+    { "host": "$here/host/hosts", "path": "/etc/hosts" },
+    { "host": "$here/host/resolv.conf", "path": "/etc/resolv.conf", "writable": true }
+  ],
   "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
   "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } }
 }
@@ -70,6 +76,12 @@ erofs "truncating from inside an input's directory" sh -c "cd '$store/bin' && : 
 [ "$(cat host/store/aaa-hello/bin/hello)" = hello ] || fail "the input's file changed"
 [ "$(cd "$store/bin" && cat hello)" = hello ] || fail "an input's file does not read from inside its directory"
 [ "$(cd "$store/bin" && ls ../..)" = aaa-hello ] || fail ".. from inside an input lists '$(cd "$store/bin" && ls ../..)'"
+
+# Single files from the host: read-only, or writable as the spec says.
+[ "$(cat "$root/etc/hosts")" = "127.0.0.1 given" ] || fail "/etc/hosts reads '$(cat "$root/etc/hosts")'"
+erofs "a write to a read-only host file" sh -c "echo x >> '$root/etc/hosts'"
+echo "nameserver 192.0.2.54" >> "$root/etc/resolv.conf" || fail "a writable host file refused a write"
+[ "$(tail -1 host/resolv.conf)" = "nameserver 192.0.2.54" ] || fail "the write to a writable host file is not on the host"
 
 # The build directory: writable, and the file is on the host.
 echo built > "$root/tmp/guix-build-hello.drv-0/out"
