@@ -221,43 +221,45 @@ fn exec_and_wait(
 /// The watcher: a process forked before anything else runs, which ends
 /// every helper it was told of when this process dies, however it dies
 /// (SIGKILL, a crash), and then exits; it also exits when this process
-/// leaves normally. It learns each helper's PID through a pipe.
+/// leaves normally. It learns each helper's PID through a pipe, and holds
+/// its task before the helper runs.
 #[derive(Debug)]
 pub struct Watcher {
     pid: i32,
     feed: std::fs::File,
+    acks: std::fs::File,
 }
 
 impl Watcher {
     /// Forks the watcher. Call it while the process has one thread.
     pub fn fork() -> Result<Watcher, HelperError> {
-        let mut fds = [0; 2];
-        // SAFETY: `fds` has room for the two descriptors.
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            return Err(HelperError::Watcher(std::io::Error::last_os_error()));
-        }
-        let [read_end, write_end] = fds;
+        let (to_watcher, from_watcher) = (pipe()?, pipe()?);
         // SAFETY: the caller runs this with a single thread; the child only
-        // reads the pipe, makes proc and Mach calls, and leaves with _exit.
+        // uses the pipes, makes proc and Mach calls, and leaves with _exit.
         match unsafe { libc::fork() } {
             -1 => Err(HelperError::Watcher(std::io::Error::last_os_error())),
             0 => {
-                // SAFETY: the child's copy of the write end; only the parent
-                // must hold one, or its death would not end the pipe.
-                unsafe { libc::close(write_end) };
-                watcher(read_end)
+                // SAFETY: the ends the parent uses are not the child's.
+                unsafe {
+                    libc::close(to_watcher[1]);
+                    libc::close(from_watcher[0]);
+                }
+                watcher(to_watcher[0], from_watcher[1])
             }
             pid => {
-                // SAFETY: the parent's copy of the read end, unused here;
-                // the write end is kept from the programs we start.
+                // SAFETY: the ends the watcher uses are not ours; ours are
+                // kept from the programs we start.
                 unsafe {
-                    libc::close(read_end);
-                    libc::fcntl(write_end, libc::F_SETFD, libc::FD_CLOEXEC);
+                    libc::close(to_watcher[0]);
+                    libc::close(from_watcher[1]);
+                    libc::fcntl(to_watcher[1], libc::F_SETFD, libc::FD_CLOEXEC);
+                    libc::fcntl(from_watcher[0], libc::F_SETFD, libc::FD_CLOEXEC);
                 }
                 use std::os::fd::FromRawFd;
-                // SAFETY: `write_end` is ours alone from here on.
-                let feed = unsafe { std::fs::File::from_raw_fd(write_end) };
-                Ok(Watcher { pid, feed })
+                // SAFETY: both descriptors are ours alone from here on.
+                let (feed, acks) =
+                    unsafe { (std::fs::File::from_raw_fd(to_watcher[1]), std::fs::File::from_raw_fd(from_watcher[0])) };
+                Ok(Watcher { pid, feed, acks })
             }
         }
     }
@@ -266,18 +268,35 @@ impl Watcher {
         self.pid
     }
 
-    /// Tells the watcher of the process `pid`, which it ends with us.
+    /// Tells the watcher of the process `pid`, which it ends with us, and
+    /// waits until it holds the process's task.
     fn watch(&mut self, pid: i32) -> Result<(), HelperError> {
-        use std::io::Write;
-        self.feed.write_all(&pid.to_ne_bytes()).map_err(HelperError::Watcher)
+        use std::io::{Read, Write};
+        self.feed.write_all(&pid.to_ne_bytes()).map_err(HelperError::Watcher)?;
+        let mut ack = [0u8; 1];
+        self.acks.read_exact(&mut ack).map_err(HelperError::Watcher)?;
+        match ack {
+            [1] => Ok(()),
+            _ => Err(HelperError::Watcher(std::io::Error::other(format!("it cannot hold process {pid}")))),
+        }
     }
 }
 
-/// The watcher's life: take the helpers' tasks as their PIDs come (a
-/// thread reads them), wait for the parent's task to die (a dead-name
-/// notification: a pipe's end is no sign on the Hurd, where the fork left
-/// us rights to it), and end them all.
-fn watcher(feed: i32) -> ! {
+/// A pipe: its read end, then its write end.
+fn pipe() -> Result<[i32; 2], HelperError> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(HelperError::Watcher(std::io::Error::last_os_error()));
+    }
+    Ok(fds)
+}
+
+/// The watcher's life: take each helper's task as its PID comes, and say
+/// so (a thread does it), wait for the parent's task to die (a dead-name
+/// notification: a pipe's end is no sign of it on the Hurd, where the fork
+/// left us rights to it), and end them all.
+fn watcher(feed: i32, acks: i32) -> ! {
     let tasks: std::sync::Arc<Mutex<Vec<RawPort>>> = Default::default();
     let reader = {
         let tasks = tasks.clone();
@@ -289,21 +308,25 @@ fn watcher(feed: i32) -> ! {
                 return;
             }
             // SAFETY: plain calls; a task port the answer gives is ours.
-            unsafe {
+            let held = unsafe {
                 let proc = raw::getproc();
                 let mut helper: RawPort = 0;
-                if raw::proc_pid2task(proc, i32::from_ne_bytes(pid), &mut helper) == 0 {
+                let code = raw::proc_pid2task(proc, i32::from_ne_bytes(pid), &mut helper);
+                raw::mach_port_deallocate(task(), proc);
+                if code == 0 {
                     tasks.lock().unwrap_or_else(|e| e.into_inner()).push(helper);
                 }
-                raw::mach_port_deallocate(task(), proc);
-            }
+                code == 0
+            };
+            let ack = [u8::from(held)];
+            // SAFETY: writes the one byte given.
+            unsafe { libc::write(acks, ack.as_ptr().cast(), 1) };
         }
     };
     // The fork left one thread here: this is a whole process now.
     let _ = std::thread::Builder::new().name("helper-pids".into()).spawn(reader);
     wait_for_parent_death();
-    // What the parent wrote before it died is read by now, or soon.
-    std::thread::sleep(Duration::from_millis(200));
+    // Every helper was held before it ran (the parent waits for the ack).
     for &helper in tasks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         // SAFETY: task ports we hold.
         unsafe { raw::task_terminate(helper) };
