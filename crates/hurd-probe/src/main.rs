@@ -6,9 +6,9 @@
 //!                                the options of the translator on PATH itself
 //!                                (fsysopts reaches a firmlink's target instead);
 //!                                with OPTIONs, set them first
-//!   hurd-probe bench-lookup PATH COUNT
-//!                                look PATH up and stat it COUNT times; print
-//!                                the mean nanoseconds per lookup and stat
+//!   hurd-probe bench-lookup PATH COUNT [PATH...]
+//!                                look each PATH up and stat it, COUNT rounds;
+//!                                print the mean nanoseconds per lookup and stat
 //!   hurd-probe net PORT REMOTE   TCP over loopback on PORT (listen, connect,
 //!                                exchange; ::1 when REMOTE is IPv6), then a
 //!                                connection to REMOTE (ADDRESS:PORT); print
@@ -21,7 +21,13 @@ use sandbox_cli::{EXIT_OS, Program};
 const PROGRAM: Program = Program {
     name: "hurd-probe",
     version: env!("CARGO_PKG_VERSION"),
-    usage: &["translator PATH", "pids", "options PATH [OPTION...]", "bench-lookup PATH COUNT", "net PORT REMOTE"],
+    usage: &[
+        "translator PATH",
+        "pids",
+        "options PATH [OPTION...]",
+        "bench-lookup PATH COUNT [PATH...]",
+        "net PORT REMOTE",
+    ],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
     footer: "",
@@ -55,7 +61,7 @@ fn main() {
 enum Question {
     Translator(std::path::PathBuf),
     Pids,
-    BenchLookup(std::path::PathBuf, u32),
+    BenchLookup(Vec<std::path::PathBuf>, u32),
     Options(std::path::PathBuf, Vec<String>),
     Net(u16, std::net::SocketAddr),
 }
@@ -65,8 +71,11 @@ fn parse(args: &[String]) -> Result<Question, String> {
         [cmd, path] if cmd == "translator" => Ok(Question::Translator(path.into())),
         [cmd] if cmd == "pids" => Ok(Question::Pids),
         [cmd, path, set @ ..] if cmd == "options" => Ok(Question::Options(path.into(), set.to_vec())),
-        [cmd, path, count] if cmd == "bench-lookup" => match count.parse::<u32>() {
-            Ok(n) if n > 0 => Ok(Question::BenchLookup(path.into(), n)),
+        [cmd, path, count, more @ ..] if cmd == "bench-lookup" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => {
+                let paths = std::iter::once(path).chain(more).map(Into::into).collect();
+                Ok(Question::BenchLookup(paths, n))
+            }
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
         [cmd, port, remote] if cmd == "net" => {
@@ -99,13 +108,16 @@ fn ask(question: &Question) -> Result<String, String> {
             Ok(hurd::fs::options(&control).map_err(|e| e.to_string())?.join(" "))
         }
         Question::Net(..) => unreachable!("answered without the Hurd"),
-        Question::BenchLookup(path, count) => {
+        Question::BenchLookup(paths, count) => {
             let start = std::time::Instant::now();
             for _ in 0..*count {
-                let node = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
-                hurd::fs::stat(&node).map_err(|e| e.to_string())?;
+                for path in paths {
+                    let node = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| format!("{e}"))?;
+                    hurd::fs::stat(&node).map_err(|e| e.to_string())?;
+                }
             }
-            Ok(format!("{}", start.elapsed().as_nanos() / u128::from(*count)))
+            let lookups = u128::from(*count) * paths.len() as u128;
+            Ok(format!("{}", start.elapsed().as_nanos() / lookups))
         }
     }
 }
@@ -159,7 +171,11 @@ mod tests {
         assert_eq!(parse(&s(&["pids"])), Ok(Question::Pids));
         assert!(parse(&s(&[])).unwrap_err().starts_with("no question"));
         assert_eq!(parse(&s(&["pids", "x"])), Err("unknown question: pids x".into()));
-        assert_eq!(parse(&s(&["bench-lookup", "/a", "10"])), Ok(Question::BenchLookup("/a".into(), 10)));
+        assert_eq!(parse(&s(&["bench-lookup", "/a", "10"])), Ok(Question::BenchLookup(vec!["/a".into()], 10)));
+        assert_eq!(
+            parse(&s(&["bench-lookup", "/a", "3", "/b", "/c"])),
+            Ok(Question::BenchLookup(vec!["/a".into(), "/b".into(), "/c".into()], 3))
+        );
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));
         assert_eq!(parse(&s(&["options", "/l", "-r"])), Ok(Question::Options("/l".into(), vec!["-r".into()])));

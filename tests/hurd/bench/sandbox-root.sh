@@ -69,8 +69,28 @@ ls "$root/gnu/store/000-input" > /dev/null
 t4=$(now)
 procs_b=$(processes sandbox-root "$here")
 mid=$(printf '%03d' $((n / 2)))-input
+# Lookups of many paths: the file of every input, each looked up once per
+# round, 5 rounds, through the environment and directly (the first round
+# through the environment also fills its per-input ports).
+env_paths='' direct_paths=''
+for d in "$here"/store/*; do
+  env_paths="$env_paths $root/gnu/store/$(basename "$d")/file"
+  direct_paths="$direct_paths $d/file"
+done
+# bench-lookup takes the first path, the rounds, then the other paths.
+many() {
+  first=$1
+  shift
+  hurd-probe bench-lookup "$first" 5 "$@"
+}
+# shellcheck disable=SC2086 # the lists are split on purpose
+many_env=$(many $env_paths)
+# shellcheck disable=SC2086
+many_direct=$(many $direct_paths)
+
 # Lookups, of an input's file and of a file in the (writable) build
 # directory: the best of 3 runs of 500 each way, alternating.
+
 least() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 echo data > "$here/build/file"
 lookup_env='' lookup_direct='' build_env='' build_direct=''
@@ -115,4 +135,4 @@ t10=$(now)
 sleep 1
 left_c=$(($(processes sandbox-root "$here") + $(servers) - servers_before))
 
-echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct read_env=$read_env read_direct=$read_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
+echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct many_env=$many_env many_direct=$many_direct read_env=$read_env read_direct=$read_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
