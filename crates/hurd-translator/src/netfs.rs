@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hurd::errno::Errno;
 use hurd::port::SendRight;
-use hurd::server::{Credentials, Node, Reply, RetryKind, Stat, unsupported};
+use hurd::server::{Credentials, Node, Reply, RetryKind, Stat, refusal, unsupported};
 
 use crate::dirent::{self, DirEntry};
 use crate::peropen::Peropen;
@@ -52,24 +52,20 @@ pub trait Filesystem: Send + Sync + 'static {
     /// default refused as [`Filesystem::read_only`] says.
     fn mkdir(&self, dir: &Self::Node, name: &str, mode: u32, creds: &Credentials) -> Result<(), Errno> {
         let _ = (name, mode, creds);
-        Err(if self.read_only(dir) { Errno::EROFS } else { unsupported("dir_mkdir") })
+        Err(refusal(self.read_only(dir), "dir_mkdir"))
     }
 
     /// An active translator sets itself on `node` (its control port); the
     /// node keeps a reference of its own if it takes it.
     fn set_active_translator(&self, node: &Self::Node, control: &SendRight) -> Result<(), Errno> {
         let _ = control;
-        Err(if self.read_only(node) { Errno::EROFS } else { unsupported("file_set_translator") })
+        Err(refusal(self.read_only(node), "file_set_translator"))
     }
 
     /// `dir_rmdir` (`directory`) or `dir_unlink` of `name` in `dir`.
     fn remove(&self, dir: &Self::Node, name: &str, directory: bool, creds: &Credentials) -> Result<(), Errno> {
         let _ = (name, creds);
-        Err(if self.read_only(dir) {
-            Errno::EROFS
-        } else {
-            unsupported(if directory { "dir_rmdir" } else { "dir_unlink" })
-        })
+        Err(refusal(self.read_only(dir), if directory { "dir_rmdir" } else { "dir_unlink" }))
     }
 
     fn read(&self, node: &Self::Node, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{SendRight, task};
+use crate::port::{SendRight, take_array};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
@@ -87,12 +87,7 @@ fn receive_argz(
     let mut len: raw::mach_msg_type_number_t = buffer.len() as _;
     check(rpc(&mut data, &mut len))?;
     // SAFETY: after success, `data` points to `len` bytes of the reply.
-    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }.to_vec();
-    if data.cast::<u8>() != buffer.as_mut_ptr() {
-        // SAFETY: the reply came out of line: its pages are ours to free,
-        // and `bytes` holds our copy.
-        unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
-    }
+    let bytes = unsafe { take_array(data.cast::<u8>(), len as usize, buffer.as_ptr()) };
     Ok(crate::argz::decode(&bytes).ok())
 }
 
@@ -320,10 +315,6 @@ pub fn readdir(dir: &SendRight, entry: i32, nentries: i32, bufsiz: usize) -> Res
     let code = unsafe { raw::dir_readdir(dir.as_raw(), &mut data, &mut len, entry, nentries, bufsiz, &mut amount) };
     check(code).map_err(|code| FsError::Readdir { code })?;
     // SAFETY: after success, `data` points to `len` bytes of the reply.
-    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }.to_vec();
-    if data.cast::<u8>() != buffer.as_mut_ptr() && len != 0 {
-        // SAFETY: out-of-line pages are ours to free; `bytes` is our copy.
-        unsafe { raw::vm_deallocate(task(), data as raw::vm_address_t, len as raw::vm_size_t) };
-    }
+    let bytes = unsafe { take_array(data.cast::<u8>(), len as usize, buffer.as_ptr()) };
     Ok((bytes, usize::try_from(amount).unwrap_or(0)))
 }

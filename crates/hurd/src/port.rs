@@ -16,6 +16,26 @@ pub(crate) fn task() -> RawPort {
     unsafe { raw::__mach_task_self_ }
 }
 
+/// Takes an array out-parameter of an RPC's reply: a copy of the `n`
+/// elements at `p`, whose memory is freed when the reply put them out of
+/// line (anywhere but in `buffer`, the caller's room for them).
+///
+/// # Safety
+/// `p` and `n` are what the reply left: null, or `n` elements at `p`,
+/// either in `buffer` or in memory the reply allocated for us.
+pub(crate) unsafe fn take_array<T: Copy>(p: *const T, n: usize, buffer: *const T) -> Vec<T> {
+    if p.is_null() || n == 0 {
+        return Vec::new();
+    }
+    // SAFETY: see above.
+    let copy = unsafe { std::slice::from_raw_parts(p, n) }.to_vec();
+    if p != buffer {
+        // SAFETY: out-of-line memory is ours to free; `copy` is ours.
+        unsafe { raw::vm_deallocate(task(), p as raw::vm_address_t, std::mem::size_of_val(copy.as_slice())) };
+    }
+    copy
+}
+
 /// Whether `name` names a right at all (not null, not dead).
 fn is_valid(name: RawPort) -> bool {
     name != raw::MACH_PORT_NULL && name != raw::HURD_SYS_PORT_DEAD

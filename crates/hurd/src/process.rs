@@ -3,7 +3,7 @@
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{SendRight, task};
+use crate::port::{SendRight, take_array};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
@@ -46,12 +46,7 @@ pub fn all_pids() -> Result<Vec<i32>, ProcError> {
     let code = unsafe { raw::proc_getallpids(proc.as_raw(), &mut pids, &mut count) };
     check(code).map_err(|code| ProcError::AllPids { code })?;
     // SAFETY: after success, `pids` points to `count` ints of the answer.
-    let out = unsafe { std::slice::from_raw_parts(pids, count as usize) }.to_vec();
-    if pids != buffer.as_mut_ptr() && count != 0 {
-        // SAFETY: the out-of-line answer is ours; `out` is our copy.
-        unsafe { raw::vm_deallocate(task(), pids as raw::vm_address_t, count as usize * 4) };
-    }
-    Ok(out)
+    Ok(unsafe { take_array(pids, count as usize, buffer.as_ptr()) })
 }
 
 /// What the proc server says of process `pid`.
@@ -71,17 +66,13 @@ pub fn info(pid: i32) -> Result<ProcInfo, ProcError> {
         raw::proc_getprocinfo(proc.as_raw(), pid, &mut flags, &mut procinfo, &mut count, &mut waits, &mut waits_count)
     };
     check(code).map_err(error)?;
-    // SAFETY: after success, `procinfo` points to `count` ints.
-    let ints = unsafe { std::slice::from_raw_parts(procinfo, count as usize) }.to_vec();
-    // SAFETY: out-of-line answers are ours to free; `ints` is our copy.
-    unsafe {
-        if procinfo != buffer.as_mut_ptr() && count != 0 {
-            raw::vm_deallocate(task(), procinfo as raw::vm_address_t, count as usize * 4);
-        }
-        if waits.cast::<u8>() != waits_buffer.as_mut_ptr() && waits_count != 0 {
-            raw::vm_deallocate(task(), waits as raw::vm_address_t, waits_count as usize);
-        }
-    }
+    // SAFETY: after success, each points to its count of the answer.
+    let (ints, _) = unsafe {
+        (
+            take_array(procinfo, count as usize, buffer.as_ptr()),
+            take_array(waits.cast::<u8>(), waits_count as usize, waits_buffer.as_ptr()),
+        )
+    };
     let (Some(&state), Some(&owner)) = (ints.first(), ints.get(OWNER_INDEX)) else {
         return Err(error(Errno::EIO));
     };

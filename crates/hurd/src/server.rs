@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification, task};
+use crate::port::{
+    Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification, take_array, task,
+};
 
 /// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
 pub use crate::fs::RetryKind;
@@ -172,7 +174,7 @@ pub trait Node: Send + Sync {
     /// The answer to a change this node does not make: EROFS from a
     /// read-only node, else EOPNOTSUPP (logged once).
     fn refusal(&self, rpc: &str) -> Errno {
-        if self.read_only() { Errno::EROFS } else { unsupported(rpc) }
+        refusal(self.read_only(), rpc)
     }
 
     /// `dir_lookup` of `name` from this node. The C library looks up the
@@ -182,6 +184,12 @@ pub trait Node: Send + Sync {
         let _ = (name, flags, mode);
         Err(unsupported("dir_lookup"))
     }
+}
+
+/// The answer to a change a node does not make: EROFS when it is
+/// read-only, else EOPNOTSUPP (logged once per routine).
+pub fn refusal(read_only: bool, rpc: &str) -> Errno {
+    if read_only { Errno::EROFS } else { unsupported(rpc) }
 }
 
 /// Logs, once per routine, that a translator was asked for something it
@@ -426,19 +434,28 @@ pub(crate) fn serve_one(port: &ReceiveRight, timeout: std::time::Duration) -> Re
     if unsafe { demux(request_header, reply_header) } == 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    // SAFETY: the answer MIG wrote, addressed to the request's reply port.
-    let code = unsafe {
+    // SAFETY: the answer MIG wrote.
+    check(unsafe { send_reply(reply_header) })
+}
+
+/// Sends an answer MIG wrote, to the request's reply port (which moves
+/// that send-once right), outside `mach_msg_server`.
+///
+/// # Safety
+/// `reply` is a whole reply MIG wrote for a request received here.
+unsafe fn send_reply(reply: *mut raw::mach_msg_header_t) -> raw::kern_return_t {
+    // SAFETY: see above; the size is the reply's own.
+    unsafe {
         raw::mach_msg(
-            reply_header,
+            reply,
             raw::MACH_SEND_MSG as _,
-            (*reply_header).msgh_size,
+            (*reply).msgh_size,
             0,
             raw::MACH_PORT_NULL,
             0,
             raw::MACH_PORT_NULL,
         )
-    };
-    check(code)
+    }
 }
 
 thread_local! {
@@ -460,19 +477,8 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
         // The goaway's caller gets its answer before the process is gone
         // (otherwise it sees "server died", which settrans --chroot takes
         // as a failure).
-        // SAFETY: `reply` is the whole reply MIG just wrote, addressed to
-        // the request's reply port; sending it moves that send-once right.
-        let code = unsafe {
-            raw::mach_msg(
-                reply,
-                raw::MACH_SEND_MSG as _,
-                (*reply).msgh_size,
-                0,
-                raw::MACH_PORT_NULL,
-                0,
-                raw::MACH_PORT_NULL,
-            )
-        };
+        // SAFETY: the reply MIG just wrote.
+        let code = unsafe { send_reply(reply) };
         if code != 0 {
             log::warn!("answering the goaway: {}", Errno(code));
         }
@@ -911,22 +917,6 @@ pub unsafe extern "C" fn S_dir_readdir(
     }
 }
 
-/// Receives an id array out-parameter of an RPC into a vector.
-///
-/// # Safety
-/// `p` and `n` are what the RPC's reply left: `n` ids at `p`, either in
-/// `buffer` or in memory the reply allocated for us.
-unsafe fn take_ids(p: raw::idarray_t, n: raw::mach_msg_type_number_t, buffer: *const u32) -> Vec<u32> {
-    let ids = ids(p, n);
-    if !p.is_null() && p.cast_const() != buffer && n != 0 {
-        // SAFETY: out-of-line ids are ours to free; `ids` is our copy.
-        unsafe {
-            raw::vm_deallocate(task(), p as raw::vm_address_t, n as usize * std::mem::size_of::<u32>());
-        }
-    }
-    ids
-}
-
 /// Asks the auth server who is behind `rendezvous`, handing it `port` for
 /// the client: the client's effective user and group ids.
 fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno> {
@@ -964,7 +954,8 @@ fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno
     };
     check(code)?;
     // SAFETY: the reply left lens[i] ids at ptrs[i], in bufs[i] or out of line.
-    let [uids, _, gids, _] = std::array::from_fn(|i| unsafe { take_ids(ptrs[i], lens[i], bufs[i].as_ptr()) });
+    let [uids, _, gids, _] =
+        std::array::from_fn(|i| unsafe { take_array(ptrs[i].cast_const(), lens[i] as usize, bufs[i].as_ptr()) });
     Ok(Credentials { uids, gids })
 }
 
