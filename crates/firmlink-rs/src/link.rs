@@ -36,13 +36,7 @@ impl Firmlink {
 /// reauthenticates it as itself: what a client gets from a writable
 /// firmlink (a read-only one is [`open_readonly`]'s).
 pub fn firmlink_port(target: &str, dotdot: Option<&SendRight>, flags: i32) -> Result<SendRight, Errno> {
-    let target = fs::lookup(target.as_ref(), flags & !O_CREAT, 0).map_err(|e| e.code())?;
-    log::debug!("target {target:?}, dotdot {dotdot:?}");
-    let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
-    log::debug!("reparented {reparented:?}");
-    let restricted = fs::restrict_auth(&reparented, &[], &[]).map_err(|e| e.code())?;
-    log::debug!("restricted {restricted:?}");
-    Ok(restricted)
+    reparented(target, flags & !O_CREAT, dotdot, &Credentials::default())
 }
 
 /// The target as a client with `creds` uses it when the translator looks
@@ -51,7 +45,15 @@ pub fn firmlink_port(target: &str, dotdot: Option<&SendRight>, flags: i32) -> Re
 /// client's identity (which the translator, as root, may give). A
 /// translator may keep it for further lookups by the same client.
 pub fn target_for_client(target: &str, dotdot: Option<&SendRight>, creds: &Credentials) -> Result<SendRight, Errno> {
-    let target = fs::lookup(target.as_ref(), 0, 0).map_err(|e| e.code())?;
+    reparented(target, 0, dotdot, creds)
+}
+
+/// `target` opened with `flags` as the translator itself, reparented to
+/// `dotdot`, with no more identity than `creds` (none: the holder must
+/// reauthenticate it).
+fn reparented(target: &str, flags: i32, dotdot: Option<&SendRight>, creds: &Credentials) -> Result<SendRight, Errno> {
+    let target = fs::lookup(target.as_ref(), flags, 0).map_err(|e| e.code())?;
+    log::debug!("target {target:?}, dotdot {dotdot:?}");
     let reparented = fs::reparent(&target, dotdot).map_err(|e| e.code())?;
     fs::restrict_auth(&reparented, &creds.uids, &creds.gids).map_err(|e| e.code())
 }
