@@ -17,7 +17,7 @@ use hurd::errno::Errno;
 use hurd::fs::O_CREAT;
 use hurd::helper::{Helper, HelperError, Watcher};
 use hurd::port::SendRight;
-use hurd::server::{Control, Credentials, Reply, RetryKind, Stat};
+use hurd::server::{Control, Credentials, Reply, RetryKind, ServerError, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
@@ -170,6 +170,8 @@ pub struct EnvFs {
     /// The tops of host entries as each set of credentials looks below
     /// them (see [`EnvFs::host_top`]).
     host_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
+    /// The socket servers of its own the plan asks for, as helpers.
+    socket_helpers: Vec<SocketHelper>,
     /// The helpers sandbox-root started, with what each serves.
     helpers: OnceLock<Vec<(SocketHelper, Helper)>>,
     /// The control ports of helpers set on nodes of ours, by node.
@@ -185,7 +187,7 @@ const HELPER_STARTUP: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
-    Server(#[from] hurd::server::ServerError),
+    Server(#[from] ServerError),
     #[error("starting a helper: {0}")]
     Helper(#[from] HelperError),
     #[error("asking {program} for its root: {source}")]
@@ -197,6 +199,7 @@ pub enum RunError {
 impl EnvFs {
     pub fn new(env: Arc<Environment>) -> Arc<EnvFs> {
         Arc::new(EnvFs {
+            socket_helpers: crate::check::socket_helpers(&env.plan),
             env,
             host_tops: Mutex::new(BTreeMap::new()),
             helpers: OnceLock::new(),
@@ -211,13 +214,17 @@ impl EnvFs {
     /// while it starts: the server's threads must run.
     fn start_helpers(self: &Arc<Self>, watcher: &mut Watcher) -> Result<(), RunError> {
         let mut helpers = Vec::new();
-        for plan in crate::check::socket_helpers(&self.env.plan) {
+        for plan in self.socket_helpers.iter().cloned() {
             // The node it sits on, as far as it knows: a file of ours.
             let path = format!("/servers/socket/{}", plan.domains[0].0.family());
             let node = EnvNode::File { path: path.into(), content: "".into() };
-            let underlying = self.own_port(node)?;
+            let underlying = self.own_port(node, &Credentials::default())?;
             // Names in its arguments are nodes of ours (pfinet's -6).
-            let cwd = if plan.args.is_empty() { None } else { Some(self.own_port(EnvNode::HelperDir)?) };
+            let cwd = if plan.args.is_empty() {
+                None
+            } else {
+                Some(self.own_port(EnvNode::HelperDir, &Credentials::default())?)
+            };
             let argv: Vec<String> =
                 std::iter::once(plan.program).chain(plan.args.iter().copied()).map(String::from).collect();
             // Started so, pfinet has no interface but loopback.
@@ -230,10 +237,12 @@ impl EnvFs {
         Ok(())
     }
 
-    /// A port to a node of ours that only helpers hold.
-    fn own_port(self: &Arc<Self>, node: EnvNode) -> Result<SendRight, RunError> {
-        let protid = Protid::open(self.clone(), Arc::new(node), 0, Credentials::default(), None);
-        Ok(hurd::server::serve_own_node(protid)?)
+    /// A port to a node of ours, as `creds` sees it, that sandbox-root
+    /// gives only to its helpers and to the host (a parent for `..`): it
+    /// does not keep sandbox-root from leaving.
+    fn own_port(self: &Arc<Self>, node: EnvNode, creds: &Credentials) -> Result<SendRight, ServerError> {
+        let protid = Protid::open(self.clone(), Arc::new(node), 0, creds.clone(), None);
+        hurd::server::serve_own_node(protid)
     }
 
     /// Asks each helper for the root of each domain it serves, which
@@ -325,8 +334,7 @@ impl EnvFs {
         if let Some(top) = cached {
             return Ok(top);
         }
-        let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(parent)), 0, creds.clone(), None);
-        let dotdot = hurd::server::serve_own_node(protid).map_err(|e| {
+        let dotdot = self.own_port(EnvNode::Dir(parent), creds).map_err(|e| {
             log::error!("{e}");
             Errno::ENOMEM
         })?;
@@ -368,7 +376,8 @@ impl Filesystem for EnvFs {
             // A helper looking up the node it is to set itself on.
             EnvNode::HelperDir => {
                 let planned = self.helpers.get().is_none()
-                    && crate::check::socket_helpers(&env.plan)
+                    && self
+                        .socket_helpers
                         .iter()
                         .flat_map(|h| h.domains.iter())
                         .any(|(_, serves)| *serves == Serves::Node(INET6_NODE));
@@ -562,11 +571,10 @@ impl Control for EnvControl {
 /// Starts serving `plan` on the node sandbox-root was set on, and serves
 /// until told to go away.
 pub fn run(plan: Plan, args: Vec<String>) -> Result<(), RunError> {
-    let helpers = !crate::check::socket_helpers(&plan).is_empty();
     let fs = EnvFs::new(Environment::new(plan, args));
     // Forked while this is the only thread; it ends the helpers whatever
     // becomes of us.
-    let mut watcher = if helpers { Some(Watcher::fork()?) } else { None };
+    let mut watcher = if fs.socket_helpers.is_empty() { None } else { Some(Watcher::fork()?) };
     hurd::server::serve_in_background(1)?;
     // Helpers before our own startup: one that cannot start makes settrans
     // fail, and no client reaches the environment before its servers.
