@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::net::NetError;
-use crate::path::PathError;
+use crate::path::{AbsPath, PathError};
 use crate::tree::InsertError;
 
 /// One thing wrong with a spec, and where.
@@ -42,6 +42,43 @@ pub enum ProblemKind {
     Inconsistent(String),
     #[error("the working directory {cwd} is {what}, not a directory of the environment")]
     CwdNotDirectory { cwd: String, what: String },
+
+    // Host paths that would open the host to the build.
+    #[error(
+        "the host's root `/` cannot be given to the build: it holds every host file, /servers, /dev and /proc among them"
+    )]
+    HostRoot,
+    #[error("{path} is the host's {door} or lies inside it: {what}, which the build must not reach")]
+    HostDoor { path: AbsPath, door: &'static str, what: &'static str },
+    #[error("{path} holds the host's {door}: {what}, which the build must not reach")]
+    HoldsHostDoor { path: AbsPath, door: &'static str, what: &'static str },
+    #[error("{path} is writable, but {other_at} gives it read-only: the build could change what it is given read-only")]
+    WritableIsReadOnly { path: AbsPath, other_at: String },
+    #[error(
+        "{path} is writable, but lies inside {other}, which {other_at} gives read-only: the build could change what it is given read-only"
+    )]
+    WritableInsideReadOnly { path: AbsPath, other: AbsPath, other_at: String },
+    #[error(
+        "{path} is writable and holds {other}, which {other_at} gives read-only: the build could rename or replace it"
+    )]
+    WritableHoldsReadOnly { path: AbsPath, other: AbsPath, other_at: String },
+    #[error(
+        "{path} and {other} (writable from {other_at}) overlap on the host: writable host paths must not be the same or lie one inside the other"
+    )]
+    WritableOverlap { path: AbsPath, other: AbsPath, other_at: String },
+    #[error("{path} is writable and lies in the store {store}: only the build's outputs may be made there")]
+    WritableInStore { path: AbsPath, store: AbsPath },
+    #[error("{path} is writable and holds the store {store}: the build could change every item in it")]
+    WritableHoldsStore { path: AbsPath, store: AbsPath },
+
+    // Outputs: items of the store, made by the build.
+    #[error("the output {output} is the store itself: an output is one item in it, {output}/NAME")]
+    OutputIsStore { output: AbsPath },
+    #[error("the output {output} is not directly in the store {store}: an output is one item in it, {store}/NAME")]
+    OutputOutsideStore { output: AbsPath, store: AbsPath },
+
+    #[error("{what} {id} is {why}: the build must run with ids of its own")]
+    ReservedId { what: &'static str, id: u32, why: &'static str },
 }
 
 /// Every problem found in a spec, in document order; never empty.

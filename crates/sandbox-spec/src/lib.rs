@@ -22,7 +22,7 @@ pub use plan::{
     User,
 };
 pub use tree::{DirentType, InsertError, LookupError, NodeId, ROOT, Resolution, Tree};
-pub use validate::DEFAULT_HOME;
+pub use validate::{DEFAULT_HOME, DEFAULT_STORE};
 
 /// The version of the spec format this crate reads.
 pub const SPEC_VERSION: u64 = 1;

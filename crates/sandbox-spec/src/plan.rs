@@ -16,6 +16,8 @@ pub struct Plan {
     pub tree: Tree,
     /// The build directory, inside the environment.
     pub build_dir: AbsPath,
+    /// The store on the host: each output is an item directly in it.
+    pub store: AbsPath,
     pub user: User,
     pub hostname: String,
     pub servers: Servers,

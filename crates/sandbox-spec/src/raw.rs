@@ -15,6 +15,7 @@ pub(crate) struct Spec {
     pub inputs: Vec<String>,
     #[serde(default)]
     pub outputs: Vec<String>,
+    pub store: Option<String>,
     #[serde(default)]
     pub paths: Vec<ExtraPath>,
     pub devices: Option<Vec<String>>,

@@ -18,9 +18,38 @@ use crate::{DEFAULT_ORIGIN, MAX_PID};
 /// that exists nowhere, so that nothing depends on a home.
 pub const DEFAULT_HOME: &str = "/homeless-shelter";
 
+/// The store outputs are made in when the spec names none.
+pub const DEFAULT_STORE: &str = "/gnu/store";
+
+/// Host directories that are doors rather than files: what a build reaches
+/// through them is a server of the host's, answering as it would answer
+/// the host, past the environment's own servers. No host path given to the
+/// build may be one, lie inside one, or hold one. (`/hurd` holds the
+/// translators' programs, which are fine to read; what they serve is
+/// reached through the nodes they sit on, which these are.)
+const HOST_DOORS: [(&str, &str); 5] = [
+    ("/servers", "the nodes the host's servers answer on (sockets, exec, password, crash and more)"),
+    ("/dev", "device nodes, each a server of the host's (the environment's own are listed in \"devices\")"),
+    ("/proc", "the host's procfs, which shows every host process"),
+    ("/var/guix/daemon-socket", "guix-daemon's socket, through which a client builds and adds to the store"),
+    ("/nix/var/nix/daemon-socket", "nix-daemon's socket, through which a client builds and adds to the store"),
+];
+
+/// A host path given to the build, kept for the checks across host paths.
+struct HostPath {
+    /// Where the spec gives it (`$.paths[2].host`).
+    at: String,
+    path: AbsPath,
+    access: Access,
+}
+
 struct Validator {
     problems: Vec<Problem>,
     tree: Tree,
+    /// The store outputs are made in; `None` when the spec's is refused.
+    store: Option<AbsPath>,
+    /// The host paths that passed their own checks, in the order given.
+    hosts: Vec<HostPath>,
 }
 
 impl Validator {
@@ -39,10 +68,59 @@ impl Validator {
     }
 
     /// Places an entry; `at` is both where a conflict is reported and the
-    /// origin the entry remembers.
-    fn insert(&mut self, at: &str, path: &AbsPath, kind: EntryKind) {
-        if let Err(e) = self.tree.insert(path, Entry { origin: at.to_owned(), kind }) {
-            self.problem(at, e);
+    /// origin the entry remembers. False when it could not be placed.
+    fn insert(&mut self, at: &str, path: &AbsPath, kind: EntryKind) -> bool {
+        match self.tree.insert(path, Entry { origin: at.to_owned(), kind }) {
+            Ok(_) => true,
+            Err(e) => {
+                self.problem(at, e);
+                false
+            }
+        }
+    }
+
+    /// Shows the host path `host` (given at `host_at`) at `inside` (given
+    /// at `at`). A host path refused here, or whose entry conflicts, is
+    /// left out of the checks across host paths: one problem a value.
+    fn firmlink(&mut self, host_at: &str, host: &AbsPath, at: &str, inside: &AbsPath, access: Access) {
+        let problem = host_problem(host).or_else(|| match (access, &self.store) {
+            (Access::Output, Some(store)) => output_problem(host, store),
+            _ => None,
+        });
+        let checked = problem.is_none();
+        if let Some(kind) = problem {
+            self.problem(host_at, kind);
+        }
+        let placed = self.insert(at, inside, EntryKind::Firmlink { host: host.clone(), access });
+        if checked && placed {
+            self.hosts.push(HostPath { at: host_at.to_owned(), path: host.clone(), access });
+        }
+    }
+
+    /// The checks across host paths. What the build may write (its build
+    /// directory, writable paths, outputs) must not be or lie inside what
+    /// it is given read-only (it would change it), nor hold it (it could
+    /// rename or replace it), nor overlap another writable path, nor, but
+    /// for outputs, reach into the store or hold it.
+    fn host_overlaps(&mut self) {
+        let hosts = std::mem::take(&mut self.hosts);
+        for (i, h) in hosts.iter().enumerate() {
+            if h.access == Access::ReadOnly {
+                continue;
+            }
+            let p = &h.path;
+            let mut problem =
+                hosts.iter().enumerate().filter(|&(j, _)| j != i).find_map(|(j, other)| overlap(h, other, j < i));
+            if let (None, Some(store), false) = (&problem, &self.store, h.access == Access::Output) {
+                if store.starts_with(p) {
+                    problem = Some(ProblemKind::WritableHoldsStore { path: p.clone(), store: store.clone() });
+                } else if p.starts_with(store) {
+                    problem = Some(ProblemKind::WritableInStore { path: p.clone(), store: store.clone() });
+                }
+            }
+            if let Some(kind) = problem {
+                self.problem(&h.at, kind);
+            }
         }
     }
 
@@ -55,10 +133,96 @@ impl Validator {
         }
     }
 
-    fn name(&mut self, at: &str, what: &'static str, name: &str) {
-        if let Some(reason) = bad_account_name(name) {
+    /// A user or group name for a generated file, which has the accounts
+    /// `taken` already (`why_taken` says so).
+    fn name(&mut self, at: &str, what: &'static str, name: &str, taken: [&str; 2], why_taken: &'static str) {
+        let reason = bad_account_name(name).or_else(|| taken.contains(&name).then_some(why_taken));
+        if let Some(reason) = reason {
             self.problem(at, ProblemKind::BadName { what, name: name.to_owned(), reason });
         }
+    }
+
+    fn id(&mut self, at: &str, what: &'static str, id: u32) {
+        if let Some(why) = reserved_id(what, id) {
+            self.problem(at, ProblemKind::ReservedId { what, id, why });
+        }
+    }
+}
+
+/// The problem of the writable host path `w` against another host path,
+/// `other`, given before it or after it (`other_first`), if they have one.
+fn overlap(w: &HostPath, other: &HostPath, other_first: bool) -> Option<ProblemKind> {
+    let (path, other_at) = (w.path.clone(), other.at.clone());
+    let inside = w.path.starts_with(&other.path);
+    let holds = other.path.starts_with(&w.path);
+    let other_path = other.path.clone();
+    match other.access {
+        Access::ReadOnly if inside && holds => Some(ProblemKind::WritableIsReadOnly { path, other_at }),
+        Access::ReadOnly if inside => Some(ProblemKind::WritableInsideReadOnly { path, other: other_path, other_at }),
+        Access::ReadOnly if holds => Some(ProblemKind::WritableHoldsReadOnly { path, other: other_path, other_at }),
+        // Two writable paths: the later one is refused, once.
+        Access::ReadWrite | Access::Output if other_first && (inside || holds) => {
+            Some(ProblemKind::WritableOverlap { path, other: other_path, other_at })
+        }
+        _ => None,
+    }
+}
+
+/// Why `path` must not be given to the build at all, if it must not: it is
+/// the host's root, or a door (see [`HOST_DOORS`]), inside one or above one.
+fn host_problem(path: &AbsPath) -> Option<ProblemKind> {
+    if path.is_root() {
+        return Some(ProblemKind::HostRoot);
+    }
+    HOST_DOORS.iter().find_map(|&(door, what)| {
+        let door_path = AbsPath::parse(door).expect("doors are valid paths");
+        if path.starts_with(&door_path) {
+            Some(ProblemKind::HostDoor { path: path.clone(), door, what })
+        } else if door_path.starts_with(path) {
+            Some(ProblemKind::HoldsHostDoor { path: path.clone(), door, what })
+        } else {
+            None
+        }
+    })
+}
+
+/// Why `output` is not an item the build may make in `store`, if it is
+/// not: an output is `store/NAME`, with a name as the daemon gives a store
+/// item (letters, digits and `+-._?=`, not starting with `.`), so that no
+/// output is a path of the host's that the store does not hold, and no
+/// name holds a newline or other byte that a tool reading the store takes
+/// for something else.
+fn output_problem(output: &AbsPath, store: &AbsPath) -> Option<ProblemKind> {
+    if output == store {
+        return Some(ProblemKind::OutputIsStore { output: output.clone() });
+    }
+    let name = output.file_name().unwrap_or_default();
+    if name.is_empty() || store.join(name) != *output {
+        return Some(ProblemKind::OutputOutsideStore { output: output.clone(), store: store.clone() });
+    }
+    let fine = !name.starts_with('.') && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-._?=".contains(&b));
+    (!fine).then(|| ProblemKind::BadName {
+        what: "output name",
+        name: name.to_owned(),
+        reason: "may hold only letters, digits and `+-._?=`, and not start with `.` (as a store item's name)",
+    })
+}
+
+/// Why the build must not run with `id` (a `uid` or a `gid`), if it must
+/// not. A build runs with ids that nothing else on the host has: on the
+/// Hurd, the proc server hands the task port of any process to a caller
+/// with that process's uid (`proc_pid2task`), and the host's files of an id
+/// are open to whatever runs with it. The validator cannot know the ids of
+/// the daemon that wrote the spec (guix-daemon runs as root, refused here);
+/// these it knows are never a build's own:
+fn reserved_id(what: &str, id: u32) -> Option<&'static str> {
+    match (what, id) {
+        ("uid", 0) => Some("root's, which may do anything on the host"),
+        ("gid", 0) => Some("the root group's, which owns the host's system files"),
+        (_, 65534) => Some("nobody's, which anything else running as nobody has too"),
+        // `(uid_t) -1` and `(gid_t) -1`.
+        (_, u32::MAX) => Some("-1, which chown and the set*id calls read as \"leave it unchanged\""),
+        _ => None,
     }
 }
 
@@ -97,14 +261,49 @@ fn bad_hostname(name: &str) -> Option<&'static str> {
 }
 
 pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
-    let mut v = Validator { problems: Vec::new(), tree: Tree::new() };
+    let mut v = Validator { problems: Vec::new(), tree: Tree::new(), store: None, hosts: Vec::new() };
 
     // The build user.
-    v.name("$.user.name", "user name", &spec.user.name);
-    v.name("$.user.group", "group name", &spec.user.group);
+    let taken = "is an account the generated /etc/passwd has already, with another id";
+    v.name("$.user.name", "user name", &spec.user.name, ["root", "nobody"], taken);
+    v.id("$.user.uid", "uid", spec.user.uid);
+    let taken = "is a group the generated /etc/group has already, with another id";
+    v.name("$.user.group", "group name", &spec.user.group, ["root", "nogroup"], taken);
+    v.id("$.user.gid", "gid", spec.user.gid);
     let home = match &spec.user.home {
         Some(h) => v.path("$.user.home", h),
         None => Some(AbsPath::parse(DEFAULT_HOME).expect("valid")),
+    };
+    // The home is a field of a line of /etc/passwd: `:` ends it, a
+    // newline (or another control byte) starts a line of the spec's own.
+    if let Some(h) = &home {
+        if h.as_str().bytes().any(|b| b == b':' || b.is_ascii_control()) {
+            v.problem(
+                "$.user.home",
+                ProblemKind::BadName {
+                    what: "home directory",
+                    name: h.to_string(),
+                    reason: "holds `:` or a control character such as a newline, which would break /etc/passwd",
+                },
+            );
+        }
+    }
+
+    // The store the outputs are made in: a host directory, whose items
+    // are not the build's but for its outputs.
+    let store = match &spec.store {
+        Some(s) => v.path("$.store", s),
+        None => Some(AbsPath::parse(DEFAULT_STORE).expect("valid")),
+    };
+    v.store = match store {
+        Some(s) => match host_problem(&s) {
+            Some(kind) => {
+                v.problem("$.store", kind);
+                None
+            }
+            None => Some(s),
+        },
+        None => None,
     };
 
     // The build directory: writable, at its inside path.
@@ -115,14 +314,14 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     };
     if let (Some(host), Some(inside)) = (&build_host, &build_dir) {
         let at = if spec.build.path.is_some() { "$.build.path" } else { "$.build.host" };
-        v.insert(at, inside, EntryKind::Firmlink { host: host.clone(), access: Access::ReadWrite });
+        v.firmlink("$.build.host", host, at, inside, Access::ReadWrite);
     }
 
     // Store inputs: read-only, at the same path inside.
     for (i, input) in spec.inputs.iter().enumerate() {
         let at = format!("$.inputs[{i}]");
         if let Some(p) = v.path(&at, input) {
-            v.insert(&at, &p, EntryKind::Firmlink { host: p.clone(), access: Access::ReadOnly });
+            v.firmlink(&at, &p, &at, &p, Access::ReadOnly);
         }
     }
 
@@ -130,26 +329,28 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     for (i, output) in spec.outputs.iter().enumerate() {
         let at = format!("$.outputs[{i}]");
         if let Some(p) = v.path(&at, output) {
-            v.insert(&at, &p, EntryKind::Firmlink { host: p.clone(), access: Access::Output });
+            v.firmlink(&at, &p, &at, &p, Access::Output);
         }
     }
 
     // Extra paths: host → inside, read-only unless marked writable.
     for (i, extra) in spec.paths.iter().enumerate() {
-        let host = v.path(&format!("$.paths[{i}].host"), &extra.host);
+        let host_at = format!("$.paths[{i}].host");
+        let host = v.path(&host_at, &extra.host);
         let (at, inside) = match &extra.path {
             Some(p) => {
                 let at = format!("$.paths[{i}].path");
                 let inside = v.path(&at, p);
                 (at, inside)
             }
-            None => (format!("$.paths[{i}].host"), host.clone()),
+            None => (host_at.clone(), host.clone()),
         };
         if let (Some(host), Some(inside)) = (host, inside) {
             let access = if extra.writable { Access::ReadWrite } else { Access::ReadOnly };
-            v.insert(&at, &inside, EntryKind::Firmlink { host, access });
+            v.firmlink(&host_at, &host, &at, &inside, access);
         }
     }
+    v.host_overlaps();
 
     // Given files.
     for (i, file) in spec.files.iter().enumerate() {
@@ -235,11 +436,13 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     let procfs = spec.servers.procfs.unwrap_or(false);
     if procfs {
         match proc {
-            Some(_) => v.insert(
-                "$.servers.procfs",
-                &AbsPath::parse("/proc").expect("valid"),
-                EntryKind::Server(Server::Procfs(Provider::Private)),
-            ),
+            Some(_) => {
+                v.insert(
+                    "$.servers.procfs",
+                    &AbsPath::parse("/proc").expect("valid"),
+                    EntryKind::Server(Server::Procfs(Provider::Private)),
+                );
+            }
             None => v.problem(
                 "$.servers.procfs",
                 ProblemKind::Inconsistent("/proc needs a proc server: \"servers.proc\" is \"none\"".into()),
@@ -370,12 +573,13 @@ pub(crate) fn validate(spec: raw::Spec) -> Result<Plan, SpecErrors> {
     if !v.problems.is_empty() {
         return Err(SpecErrors(v.problems));
     }
-    let (Some(home), Some(build_dir), Some(cwd)) = (home, build_dir, cwd) else {
+    let (Some(home), Some(build_dir), Some(cwd), Some(store)) = (home, build_dir, cwd, v.store) else {
         unreachable!("a missing path always leaves a problem");
     };
     Ok(Plan {
         tree: v.tree,
         build_dir,
+        store,
         user: User { name: u.name.clone(), uid: u.uid, group: u.group.clone(), gid: u.gid, home },
         hostname,
         servers: Servers { proc, first_pid, procfs, sockets },

@@ -228,26 +228,27 @@ fn entries_inside_or_above_others_are_refused() {
     assert_eq!(at, "$.paths[0].host");
     assert_eq!(msg, "/gnu would hide /gnu/store/a (from $.inputs[0]) below it");
 
-    // Listed devices cannot sit inside a firmlinked /dev...
-    let (at, msg) = refused(&spec(r#""paths": [{"host": "/dev"}], "devices": ["null"]"#));
+    // Listed devices cannot sit inside a firmlinked /dev (a host directory
+    // of the spec's: the host's own /dev is refused, see below)...
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/opt/dev", "path": "/dev"}], "devices": ["null"]"#));
     assert_eq!(at, "$.devices[0]");
-    assert_eq!(msg, "/dev/null lies inside /dev (from $.paths[0].host), which is not a directory of the environment");
+    assert_eq!(msg, "/dev/null lies inside /dev (from $.paths[0].path), which is not a directory of the environment");
     // ...while the default ones give way to it.
-    let plan = parse(&spec(r#""paths": [{"host": "/dev"}]"#)).unwrap();
+    let plan = parse(&spec(r#""paths": [{"host": "/opt/dev", "path": "/dev"}]"#)).unwrap();
     assert!(matches!(plan.tree.resolve("/dev/null"), Ok(Resolution::Firmlink { rest, .. }) if rest == "null"));
     // Server nodes never give way: a firmlinked /servers would bypass them.
-    let errors = parse(&spec(r#""paths": [{"host": "/servers"}]"#)).unwrap_err();
+    let errors = parse(&spec(r#""paths": [{"host": "/opt/servers", "path": "/servers"}]"#)).unwrap_err();
     let at: Vec<_> = errors.problems().iter().map(|p| p.at.as_str()).collect();
     assert_eq!(at, ["$.servers.proc", "$.servers.sockets.local", "$.servers.sockets.inet", "$.servers.sockets.inet6"]);
     assert_eq!(
         errors.problems()[0].kind.to_string(),
-        "/servers/proc lies inside /servers (from $.paths[0].host), which is not a directory of the environment"
+        "/servers/proc lies inside /servers (from $.paths[0].path), which is not a directory of the environment"
     );
 }
 
 #[test]
 fn the_root_cannot_be_an_entry() {
-    let (at, msg) = refused(&spec(r#""paths": [{"host": "/", "path": "/"}]"#));
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/opt/root", "path": "/"}]"#));
     assert_eq!((at.as_str(), msg.as_str()), ("$.paths[0].path", "the environment's root cannot be an entry"));
 }
 
@@ -390,4 +391,397 @@ fn all_problems_are_reported_at_once() {
     assert_eq!(at, ["$.inputs[0]", "$.inputs[1]", "$.devices[0]", "$.hostname"]);
     // And the whole report is one problem a line.
     assert_eq!(errors.to_string().lines().count(), 4);
+}
+
+/// A minimal spec with `build` as its build directory and `extra` merged
+/// into its top level.
+fn spec_with_build(build: &str, extra: &str) -> String {
+    let base = format!(
+        r#""version": 1, "build": {build},
+        "user": {{ "name": "u", "uid": 1000, "group": "g", "gid": 100 }}"#
+    );
+    if extra.is_empty() { format!("{{{base}}}") } else { format!("{{{base}, {extra}}}") }
+}
+
+/// A minimal spec with `user` as its build user.
+fn spec_with_user(user: &str) -> String {
+    format!(r#"{{"version": 1, "build": {{"host": "/tmp/b"}}, "user": {user}}}"#)
+}
+
+/// Every problem a spec is refused with, as `(at, message)`.
+fn problems(text: &str) -> Vec<(String, String)> {
+    let errors = parse(text).expect_err("spec must be refused");
+    errors.problems().iter().map(|p| (p.at.clone(), p.kind.to_string())).collect()
+}
+
+#[test]
+fn host_servers_devices_and_processes_are_refused() {
+    // Each door, at it or below it, wherever a host path is given.
+    for (given, at, path, door) in [
+        (r#""paths": [{"host": "/servers", "path": "/s"}]"#, "$.paths[0].host", "/servers", "/servers"),
+        (r#""paths": [{"host": "/servers/socket", "path": "/s"}]"#, "$.paths[0].host", "/servers/socket", "/servers"),
+        (
+            r#""paths": [{"host": "/servers/socket/2", "path": "/s"}]"#,
+            "$.paths[0].host",
+            "/servers/socket/2",
+            "/servers",
+        ),
+        (
+            r#""paths": [{"host": "/servers/password", "path": "/s"}]"#,
+            "$.paths[0].host",
+            "/servers/password",
+            "/servers",
+        ),
+        (
+            r#""paths": [{"host": "/dev/hd0", "path": "/disk", "writable": true}]"#,
+            "$.paths[0].host",
+            "/dev/hd0",
+            "/dev",
+        ),
+        (r#""paths": [{"host": "/proc", "path": "/p"}]"#, "$.paths[0].host", "/proc", "/proc"),
+        (
+            r#""paths": [{"host": "/var/guix/daemon-socket/socket", "path": "/s"}]"#,
+            "$.paths[0].host",
+            "/var/guix/daemon-socket/socket",
+            "/var/guix/daemon-socket",
+        ),
+        (r#""inputs": ["/dev/null"]"#, "$.inputs[0]", "/dev/null", "/dev"),
+        (r#""inputs": ["/proc/1"]"#, "$.inputs[0]", "/proc/1", "/proc"),
+        (r#""outputs": ["/dev/new"]"#, "$.outputs[0]", "/dev/new", "/dev"),
+    ] {
+        let errors = parse(&spec(given)).unwrap_err();
+        let [p] = errors.problems() else { panic!("{given}: {errors}") };
+        assert_eq!(p.at, at, "{given}");
+        match &p.kind {
+            ProblemKind::HostDoor { path: got, door: got_door, .. } => {
+                assert_eq!((got.as_str(), *got_door), (path, door), "{given}");
+            }
+            other => panic!("{given}: {other}"),
+        }
+        let msg = p.kind.to_string();
+        assert!(msg.starts_with(&format!("{path} is the host's {door} or lies inside it: ")), "{msg}");
+        assert!(msg.ends_with(", which the build must not reach"), "{msg}");
+    }
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/servers/socket", "path": "/s"}]"#));
+    assert_eq!(at, "$.paths[0].host");
+    assert_eq!(
+        msg,
+        "/servers/socket is the host's /servers or lies inside it: the nodes the host's servers answer on (sockets, \
+         exec, password, crash and more), which the build must not reach"
+    );
+    let errors = parse(&spec_with_build(r#"{"host": "/dev/shm/b", "path": "/build"}"#, "")).unwrap_err();
+    assert!(
+        matches!(
+            &errors.problems()[0],
+            sandbox_spec::Problem { at, kind: ProblemKind::HostDoor { door: "/dev", .. } } if at == "$.build.host"
+        ),
+        "{errors}"
+    );
+
+    // A directory above a door hands the door over too, and the host's
+    // root is above everything.
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/var", "path": "/v"}]"#));
+    assert_eq!(at, "$.paths[0].host");
+    assert_eq!(
+        msg,
+        "/var holds the host's /var/guix/daemon-socket: guix-daemon's socket, through which a client builds and adds \
+         to the store, which the build must not reach"
+    );
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/", "path": "/host"}]"#));
+    assert_eq!(at, "$.paths[0].host");
+    assert_eq!(
+        msg,
+        "the host's root `/` cannot be given to the build: it holds every host file, /servers, /dev and /proc among them"
+    );
+    assert_eq!(refused(&spec_with_build(r#"{"host": "/", "path": "/build"}"#, "")).0, "$.build.host");
+    // (An input at `/` is also the environment's root.)
+    let got = problems(&spec(r#""inputs": ["//"]"#));
+    assert_eq!(got[0].0, "$.inputs[0]");
+    assert!(got[0].1.starts_with("the host's root `/` cannot be given to the build"), "{got:?}");
+
+    // Ordinary directories, the translators' programs among them, are fine
+    // (and a name that merely starts like a door's is no door).
+    let plan = parse(&spec(
+        r#""paths": [{"host": "/bin"}, {"host": "/lib"}, {"host": "/hurd"}, {"host": "/etc"},
+            {"host": "/devices"}, {"host": "/var/guix/profiles", "path": "/profiles"},
+            {"host": "/gnu/store/abc-bash/bin/sh", "path": "/usr/bin/sh"}]"#,
+    ))
+    .unwrap();
+    assert!(matches!(plan.tree.resolve("/hurd/ext2fs"), Ok(Resolution::Firmlink { rest, .. }) if rest == "ext2fs"));
+}
+
+#[test]
+fn what_the_build_writes_stays_off_what_it_reads() {
+    // A build directory inside a read-only input or path.
+    let (at, msg) = refused(&spec_with_build(
+        r#"{"host": "/srv/in/build", "path": "/build"}"#,
+        r#""paths": [{"host": "/srv/in", "path": "/in"}]"#,
+    ));
+    assert_eq!(at, "$.build.host");
+    assert_eq!(
+        msg,
+        "/srv/in/build is writable, but lies inside /srv/in, which $.paths[0].host gives read-only: the build could \
+         change what it is given read-only"
+    );
+    let (at, msg) =
+        refused(&spec_with_build(r#"{"host": "/gnu/store/a/b", "path": "/build"}"#, r#""inputs": ["/gnu/store/a"]"#));
+    assert_eq!(at, "$.build.host");
+    assert!(msg.contains("lies inside /gnu/store/a, which $.inputs[0] gives read-only"), "{msg}");
+
+    // A writable path that holds a read-only one, or is one.
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/tmp/b/src", "path": "/src"}]"#));
+    assert_eq!(at, "$.build.host");
+    assert_eq!(
+        msg,
+        "/tmp/b is writable and holds /tmp/b/src, which $.paths[0].host gives read-only: the build could rename or \
+         replace it"
+    );
+    let (at, msg) = refused(&spec(
+        r#""paths": [{"host": "/srv/x", "path": "/a"}, {"host": "/srv/x", "path": "/b", "writable": true}]"#,
+    ));
+    assert_eq!(at, "$.paths[1].host");
+    assert_eq!(
+        msg,
+        "/srv/x is writable, but $.paths[0].host gives it read-only: the build could change what it is given read-only"
+    );
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/gnu/store/a", "path": "/a"}], "outputs": ["/gnu/store/a"]"#));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        (
+            "$.outputs[0]",
+            "/gnu/store/a is writable, but $.paths[0].host gives it read-only: the build could change what it is given read-only"
+        )
+    );
+    // An output inside a read-only view of the whole store.
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/gnu/store", "path": "/ro"}], "outputs": ["/gnu/store/x"]"#));
+    assert_eq!(at, "$.outputs[0]");
+    assert!(msg.starts_with("/gnu/store/x is writable, but lies inside /gnu/store, which $.paths[0].host"), "{msg}");
+
+    // Writable paths do not overlap each other: the later one is refused.
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/tmp/b/cache", "path": "/cache", "writable": true}]"#));
+    assert_eq!(at, "$.paths[0].host");
+    assert_eq!(
+        msg,
+        "/tmp/b/cache and /tmp/b (writable from $.build.host) overlap on the host: writable host paths must not be \
+         the same or lie one inside the other"
+    );
+    let (at, _) = refused(&spec(
+        r#""paths": [{"host": "/srv/w", "path": "/w1", "writable": true}, {"host": "/srv/w", "path": "/w2", "writable": true}]"#,
+    ));
+    assert_eq!(at, "$.paths[1].host");
+    let got = problems(&spec_with_build(
+        r#"{"host": "/srv/s", "path": "/build"}"#,
+        r#""store": "/srv/s", "outputs": ["/srv/s/x"]"#,
+    ));
+    assert_eq!(
+        got,
+        [
+            (
+                "$.build.host".to_owned(),
+                "/srv/s is writable and holds the store /srv/s: the build could change every item in it".to_owned()
+            ),
+            (
+                "$.outputs[0]".to_owned(),
+                "/srv/s/x and /srv/s (writable from $.build.host) overlap on the host: writable host paths must not be \
+                 the same or lie one inside the other"
+                    .to_owned()
+            ),
+        ]
+    );
+
+    // But for outputs, the build writes nowhere in the store or above it.
+    let (at, msg) = refused(&spec(r#""paths": [{"host": "/gnu/store/zzz-other", "path": "/o", "writable": true}]"#));
+    assert_eq!(at, "$.paths[0].host");
+    assert_eq!(
+        msg,
+        "/gnu/store/zzz-other is writable and lies in the store /gnu/store: only the build's outputs may be made there"
+    );
+    let (at, msg) = refused(&spec_with_build(r#"{"host": "/gnu", "path": "/build"}"#, ""));
+    assert_eq!(at, "$.build.host");
+    assert!(msg.contains("holds the store /gnu/store"), "{msg}");
+
+    // Read-only paths may nest, and writable ones lie beside them.
+    parse(&spec(
+        r#""inputs": ["/gnu/store/a-bash"], "outputs": ["/gnu/store/b-out"],
+            "paths": [{"host": "/gnu/store/a-bash/bin/sh", "path": "/bin/sh"}, {"host": "/srv/w", "path": "/w", "writable": true},
+                      {"host": "/tmp/bb", "path": "/bb"}]"#,
+    ))
+    .unwrap();
+}
+
+#[test]
+fn outputs_are_items_directly_in_the_store() {
+    let plan = parse(&spec(r#""outputs": ["/gnu/store/abc-out"]"#)).unwrap();
+    assert_eq!(plan.store.as_str(), sandbox_spec::DEFAULT_STORE);
+    let plan =
+        parse(&spec(r#""store": "/srv/store/", "outputs": ["/srv/store/abc-out", "/srv/store/abc-doc"]"#)).unwrap();
+    assert_eq!(plan.store.as_str(), "/srv/store");
+
+    for (output, at) in
+        [("/tmp/out", "$.outputs[0]"), ("/gnu/store/a/b", "$.outputs[0]"), ("/gnu/storex", "$.outputs[0]")]
+    {
+        let (got, msg) = refused(&spec(&format!(r#""outputs": ["{output}"]"#)));
+        assert_eq!(got, at);
+        assert_eq!(
+            msg,
+            format!(
+                "the output {output} is not directly in the store /gnu/store: an output is one item in it, /gnu/store/NAME"
+            )
+        );
+    }
+    let (at, msg) = refused(&spec(r#""outputs": ["/gnu/store"]"#));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        ("$.outputs[0]", "the output /gnu/store is the store itself: an output is one item in it, /gnu/store/NAME")
+    );
+    let (at, msg) = refused(&spec(r#""store": "/srv/s", "outputs": ["/gnu/store/abc-out"]"#));
+    assert_eq!(at, "$.outputs[0]");
+    assert!(msg.contains("is not directly in the store /srv/s"), "{msg}");
+    for name in ["a\nb", ".hidden", "a b", "a:b"] {
+        let output = serde_json_string(&format!("/gnu/store/{name}"));
+        let (at, msg) = refused(&spec(&format!(r#""outputs": [{output}]"#)));
+        assert_eq!(at, "$.outputs[0]", "{name:?}");
+        assert_eq!(
+            msg,
+            format!(
+                "output name {name:?} may hold only letters, digits and `+-._?=`, and not start with `.` (as a store \
+                 item's name)"
+            )
+        );
+    }
+    // An output that is an input is given twice, once.
+    let (at, msg) = refused(&spec(r#""inputs": ["/gnu/store/a"], "outputs": ["/gnu/store/a"]"#));
+    assert_eq!((at.as_str(), msg.as_str()), ("$.outputs[0]", "/gnu/store/a is given twice (first at $.inputs[0])"));
+
+    // The store is a host path like any other.
+    let (at, msg) = refused(&spec(r#""store": "gnu/store""#));
+    assert_eq!((at.as_str(), msg.as_str()), ("$.store", "\"gnu/store\" is not an absolute path"));
+    let (at, msg) = refused(&spec(r#""store": "/""#));
+    assert_eq!(at, "$.store");
+    assert!(msg.starts_with("the host's root `/` cannot be given"), "{msg}");
+    assert_eq!(refused(&spec(r#""store": "/dev""#)).0, "$.store");
+}
+
+/// `text` as a JSON string, quotes included.
+fn serde_json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[test]
+fn the_build_runs_with_ids_of_its_own() {
+    let user =
+        |uid: u64, gid: u64| spec_with_user(&format!(r#"{{"name": "u", "uid": {uid}, "group": "g", "gid": {gid}}}"#));
+    let (at, msg) = refused(&user(0, 100));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        ("$.user.uid", "uid 0 is root's, which may do anything on the host: the build must run with ids of its own")
+    );
+    let (at, msg) = refused(&user(1000, 0));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        (
+            "$.user.gid",
+            "gid 0 is the root group's, which owns the host's system files: the build must run with ids of its own"
+        )
+    );
+    let (at, msg) = refused(&user(65534, 100));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        (
+            "$.user.uid",
+            "uid 65534 is nobody's, which anything else running as nobody has too: the build must run with ids of \
+             its own"
+        )
+    );
+    let (at, msg) = refused(&user(1000, 4_294_967_295));
+    assert_eq!(
+        (at.as_str(), msg.as_str()),
+        (
+            "$.user.gid",
+            "gid 4294967295 is -1, which chown and the set*id calls read as \"leave it unchanged\": the build must \
+             run with ids of its own"
+        )
+    );
+    let at: Vec<String> = problems(&user(0, 0)).into_iter().map(|(at, _)| at).collect();
+    assert_eq!(at, ["$.user.uid", "$.user.gid"]);
+    // Low ids that are not root's are the daemon's to choose.
+    assert_eq!(parse(&user(1, 1)).unwrap().exec.uid, 1);
+}
+
+#[test]
+fn values_written_into_generated_files_cannot_break_them() {
+    let user = |home: &str| {
+        spec_with_user(&format!(r#"{{"name": "u", "uid": 1000, "group": "g", "gid": 100, "home": {home}}}"#))
+    };
+    let reason = "holds `:` or a control character such as a newline, which would break /etc/passwd";
+    for home in ["/home/a:b", "/home/u\nroot::0:0::/:/bin/sh", "/home/u\r"] {
+        let (at, msg) = refused(&user(&serde_json_string(home)));
+        assert_eq!(at, "$.user.home", "{home:?}");
+        assert_eq!(msg, format!("home directory {home:?} {reason}"));
+    }
+    assert_eq!(refused(&user(r#""home""#)), ("$.user.home".to_owned(), "\"home\" is not an absolute path".to_owned()));
+    assert_eq!(parse(&user(r#""/home/u""#)).unwrap().user.home.as_str(), "/home/u");
+
+    // Host names go into /etc/hosts and /etc/hostname.
+    for name in ["a\nb", "a b", "a\tb", "a\u{0}b", "a/b", "a:b"] {
+        let (at, msg) = refused(&spec(&format!(r#""hostname": {}"#, serde_json_string(name))));
+        assert_eq!(at, "$.hostname", "{name:?}");
+        assert_eq!(msg, format!("host name {name:?} may hold only letters, digits, `-` and dots"));
+    }
+
+    // The accounts the generated files have already are not the build's.
+    let named = |name: &str, group: &str| {
+        spec_with_user(&format!(r#"{{"name": "{name}", "uid": 1000, "group": "{group}", "gid": 100}}"#))
+    };
+    assert_eq!(
+        refused(&named("root", "g")),
+        (
+            "$.user.name".to_owned(),
+            "user name \"root\" is an account the generated /etc/passwd has already, with another id".to_owned()
+        )
+    );
+    assert_eq!(refused(&named("nobody", "g")).0, "$.user.name");
+    assert_eq!(
+        refused(&named("u", "nogroup")),
+        (
+            "$.user.group".to_owned(),
+            "group name \"nogroup\" is a group the generated /etc/group has already, with another id".to_owned()
+        )
+    );
+}
+
+#[test]
+fn nul_bytes_are_refused_wherever_they_are() {
+    let got = problems(&spec(
+        r#""paths": [{"host": "/a\u0000", "path": "/b\u0000"}], "inputs": ["/gnu/store/x\u0000"],
+            "outputs": ["/gnu/store/y\u0000"], "store": "/gnu/store\u0000",
+            "exec": {"cwd": "/tmp\u0000", "env": {"K\u0000": "v", "V": "\u0000"}}"#,
+    ));
+    let at: Vec<&str> = got.iter().map(|(at, _)| at.as_str()).collect();
+    assert_eq!(
+        at,
+        [
+            "$.store",
+            "$.inputs[0]",
+            "$.outputs[0]",
+            "$.paths[0].host",
+            "$.paths[0].path",
+            "$.exec.cwd",
+            "$.exec.env.K\u{0}",
+            "$.exec.env.V"
+        ]
+    );
+    assert!(got[..6].iter().all(|(_, msg)| msg.ends_with("has a NUL byte")), "{got:?}");
+    assert!(got[6].1.contains("must be non-empty, without `=` or NUL"), "{got:?}");
+    assert!(got[7].1.ends_with("has a NUL byte"), "{got:?}");
 }

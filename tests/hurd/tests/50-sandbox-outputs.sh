@@ -15,6 +15,7 @@ cat > spec.json <<JSON
 {
   "version": 1,
   "build": { "host": "$here/host/build", "path": "/tmp/guix-build-x.drv-0" },
+  "store": "$here/store",
   "outputs": [ "$here/store/abc-out", "$here/store/abc-doc", "$here/store/abc-tmp" ],
   "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
   "user": { "name": "guixbuilder01", "uid": 30001, "group": "guixbuild", "gid": 30000 },
