@@ -11,7 +11,7 @@ pub mod dirent;
 pub mod goaway;
 pub mod open;
 pub mod peropen;
-pub mod readonly;
+pub mod proxy;
 pub mod retry;
 
 pub use hurd::argz;

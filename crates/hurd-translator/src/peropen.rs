@@ -25,6 +25,15 @@ pub fn seek(current: i64, size: i64, offset: i64, whence: i32) -> Result<i64, Er
     }
 }
 
+/// The part of `bytes` that a read of `amount` bytes at `offset` answers:
+/// nothing past the end, whatever the numbers (a client chooses both);
+/// EINVAL for a negative offset.
+pub fn window(bytes: &[u8], offset: i64, amount: usize) -> Result<&[u8], Errno> {
+    let start = usize::try_from(offset).map_err(|_| Errno::EINVAL)?.min(bytes.len());
+    let end = start.saturating_add(amount).min(bytes.len());
+    Ok(&bytes[start..end])
+}
+
 /// One open of a node.
 #[derive(Debug)]
 pub struct Peropen<N> {
@@ -75,6 +84,31 @@ mod tests {
         assert_eq!(seek(5, 100, -6, SEEK_CUR), Err(Errno::EINVAL));
         assert_eq!(seek(5, 100, 0, 7), Err(Errno::EINVAL));
         assert_eq!(seek(i64::MAX, 0, 1, SEEK_CUR), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn reads_never_reach_past_the_end() {
+        let b = b"hello";
+        assert_eq!(window(b, 0, 5), Ok(&b"hello"[..]));
+        assert_eq!(window(b, 1, 2), Ok(&b"el"[..]));
+        assert_eq!(window(b, 4, usize::MAX), Ok(&b"o"[..]), "an amount that overflows");
+        assert_eq!(window(b, i64::MAX, usize::MAX), Ok(&b""[..]), "both at their largest");
+        assert_eq!(window(b, 9, 1), Ok(&b""[..]));
+        assert_eq!(window(b, -2, 1), Err(Errno::EINVAL));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_read_is_inside(len in 0usize..64, offset in proptest::num::i64::ANY, amount in proptest::num::usize::ANY) {
+            let bytes = vec![7u8; len];
+            match window(&bytes, offset, amount) {
+                Ok(part) => {
+                    proptest::prop_assert!(offset >= 0);
+                    proptest::prop_assert!(part.len() <= amount.min(len));
+                }
+                Err(e) => proptest::prop_assert_eq!((e, offset < 0), (Errno::EINVAL, true)),
+            }
+        }
     }
 
     #[test]
