@@ -120,8 +120,8 @@ mod generate {
 
         let mut wrapper = String::from(
             "#define _GNU_SOURCE 1\n#include <hurd.h>\n#include <hurd/fs.h>\n#include <hurd/io.h>\n\
-             #include <hurd/fsys.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
-             #include <mach/notify.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
+             #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
+             #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
         for h in &headers {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
@@ -160,16 +160,20 @@ mod generate {
             .use_core()
             .derive_default(true)
             .layout_tests(false)
-            .allowlist_function("file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|getproc|getauth|getdport")
-            .allowlist_function("(io|file|dir|fsys|proc|auth)_[a-z_0-9]+")
+            .allowlist_function(
+                "file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|setcrdir|getproc|getauth|setauth|getdport",
+            )
+            .allowlist_function("(io|file|dir|fsys|proc|auth|exec)_[a-z_0-9]+")
             .allowlist_function(
                 "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
             )
             .allowlist_function("(io|fs|fsys|notify|interrupt)_server|S_[a-z_]+|do_mach_notify_[a-z_]+")
             .allowlist_function("hurd_sys_[a-z_]+")
             .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
-            .allowlist_var("O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+|TASK_[A-Z_]+_PORT|S_IF[A-Z]+")
-            .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t")
+            .allowlist_var(
+                "O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+|TASK_[A-Z_]+_PORT|S_IF[A-Z]+|MIG_[A-Z_]+|FS_TRANS_[A-Z]+",
+            )
+            .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t|mig_reply_header_t")
             .generate()
             .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));
         bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs");

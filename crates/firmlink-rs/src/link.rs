@@ -48,6 +48,17 @@ pub fn target_for_client(target: &str, dotdot: Option<&SendRight>, creds: &Crede
     reparented(target, 0, dotdot, creds)
 }
 
+/// As [`target_for_client`], for a target the client may change (a build
+/// directory): the node itself, never a translator the client set on it,
+/// which would answer our lookup as root.
+pub fn own_target_for_client(
+    target: &str,
+    dotdot: Option<&SendRight>,
+    creds: &Credentials,
+) -> Result<SendRight, Errno> {
+    reparented(target, fs::O_NOTRANS, dotdot, creds)
+}
+
 /// `target` opened with `flags` as the translator itself, reparented to
 /// `dotdot`, with no more identity than `creds` (none: the holder must
 /// reauthenticate it).
@@ -117,9 +128,7 @@ impl Node for Dangling {
     }
 
     fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
-        let bytes = self.target.as_bytes();
-        let start = usize::try_from(offset).map_err(|_| Errno::EINVAL)?.min(bytes.len());
-        Ok(bytes[start..(start + amount).min(bytes.len())].to_vec())
+        hurd_translator::peropen::window(self.target.as_bytes(), offset, amount).map(<[u8]>::to_vec)
     }
 
     fn lookup(&self, name: &str, _flags: i32, _mode: u32) -> Result<Reply, Errno> {

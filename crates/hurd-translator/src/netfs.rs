@@ -171,12 +171,13 @@ impl<F: Filesystem> Node for Protid<F> {
         }))
     }
 
-    fn reparent(&self, parent: Option<SendRight>) -> Result<Arc<dyn Node>, Errno> {
+    fn reparent(&self, parent: Option<&SendRight>) -> Result<Arc<dyn Node>, Errno> {
+        let parent = parent.map(|p| p.try_clone().map(Arc::new)).transpose().map_err(|_| Errno::EIO)?;
         Ok(Arc::new(Protid {
             fs: self.fs.clone(),
             peropen: self.peropen.clone(),
             creds: self.creds.clone(),
-            root_parent: parent.map(Arc::new),
+            root_parent: parent,
         }))
     }
 
@@ -212,8 +213,10 @@ impl<F: Filesystem> Node for Protid<F> {
             ))),
             Found::Reply(reply) => Ok(reply),
             Found::Parent(rest) => {
+                // The directory the translator sits in, as its first
+                // client got it: with no more than this client's identity.
                 let parent = self.root_parent.as_ref().ok_or(Errno::EIO)?;
-                let port = parent.try_clone().map_err(|_| Errno::EIO)?;
+                let port = hurd::fs::restrict_auth(parent, &self.creds.uids, &self.creds.gids).map_err(|e| e.code())?;
                 Ok(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) })
             }
         }

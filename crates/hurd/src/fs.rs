@@ -32,6 +32,8 @@ pub enum FsError {
     Change { rpc: &'static str, name: String, code: Errno },
     #[error("{rpc}: {code}")]
     Control { rpc: &'static str, code: Errno },
+    #[error("{rpc}: {code}")]
+    Io { rpc: &'static str, code: Errno },
     #[error("the translator's arguments are not text")]
     NotText,
 }
@@ -43,6 +45,14 @@ pub const O_WRITE: i32 = raw::O_WRONLY as i32;
 pub const O_NOTRANS: i32 = raw::O_NOTRANS as i32;
 /// Create the node if it does not exist.
 pub const O_CREAT: i32 = raw::O_CREAT as i32;
+/// Open a symbolic link itself rather than what it names.
+pub const O_NOLINK: i32 = raw::O_NOLINK as i32;
+/// With `O_CREAT`: fail if the node exists.
+pub const O_EXCL: i32 = raw::O_EXCL as i32;
+/// `file_set_translator` flags: set (or clear) that translator; record a
+/// passive one as it is, never as a node type.
+pub const FS_TRANS_SET: i32 = raw::FS_TRANS_SET as i32;
+pub const FS_TRANS_FORCE: i32 = raw::FS_TRANS_FORCE as i32;
 
 /// Looks `path` up from this process's root and working directory, with
 /// open flags `flags` (the Hurd's `O_*`) and, for a creation, `mode`.
@@ -139,7 +149,8 @@ impl FsError {
             | FsError::DirLookup { code, .. }
             | FsError::Readdir { code }
             | FsError::Change { code, .. }
-            | FsError::Control { code, .. } => *code,
+            | FsError::Control { code, .. }
+            | FsError::Io { code, .. } => *code,
         }
     }
 }
@@ -246,6 +257,86 @@ pub fn remove(dir: &SendRight, name: &str, directory: bool) -> Result<(), FsErro
     check(code).map_err(error)
 }
 
+/// `dir_mkfile`: a new file in `dir`'s file system that no directory
+/// names yet, opened with `flags`, with mode `mode`.
+pub fn mkfile(dir: &SendRight, flags: i32, mode: u32) -> Result<SendRight, FsError> {
+    let error = |code| FsError::Change { rpc: "dir_mkfile", name: String::new(), code };
+    let mut new: raw::mach_port_t = 0;
+    // SAFETY: the reply's right, if any, is ours.
+    check(unsafe { raw::dir_mkfile(dir.as_raw(), flags, mode, &mut new) }).map_err(error)?;
+    // SAFETY: as above.
+    unsafe { SendRight::from_raw(new) }.ok_or(error(Errno::EIO))
+}
+
+/// `dir_link`: `file` gets the name `name` in `dir` (`excl`: fail if the
+/// name is taken).
+pub fn link(dir: &SendRight, file: &SendRight, name: &str, excl: bool) -> Result<(), FsError> {
+    let error = |code| FsError::Change { rpc: "dir_link", name: name.to_owned(), code };
+    let c_name = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
+    // SAFETY: both rights are ours (copied into the request); `c_name` is
+    // NUL-terminated and outlives the call.
+    check(unsafe { raw::dir_link(dir.as_raw(), file.as_raw(), c_name.as_ptr(), excl.into()) }).map_err(error)
+}
+
+/// `dir_rename`: `name` in `dir` becomes `to_name` in `to_dir`.
+pub fn rename(dir: &SendRight, name: &str, to_dir: &SendRight, to_name: &str, excl: bool) -> Result<(), FsError> {
+    let error = |code| FsError::Change { rpc: "dir_rename", name: name.to_owned(), code };
+    let from = CString::new(name).map_err(|_| error(Errno::EINVAL))?;
+    let to = CString::new(to_name).map_err(|_| error(Errno::EINVAL))?;
+    // SAFETY: both rights are ours (copied into the request); the names
+    // are NUL-terminated and outlive the call.
+    let code = unsafe { raw::dir_rename(dir.as_raw(), from.as_ptr(), to_dir.as_raw(), to.as_ptr(), excl.into()) };
+    check(code).map_err(error)
+}
+
+/// `file_set_translator` with an active translator only (its control
+/// port, or none to clear it) and no passive record: `active_flags` are
+/// the `FS_TRANS_*` flags for the active one, `oldtrans_flags` for one
+/// already there.
+pub fn set_active_translator(
+    node: &SendRight,
+    active_flags: i32,
+    oldtrans_flags: i32,
+    control: Option<&SendRight>,
+) -> Result<(), FsError> {
+    let control = control.map_or(raw::MACH_PORT_NULL, SendRight::as_raw);
+    // SAFETY: no passive record is sent (an empty one, not read); the
+    // control right, if any, is copied into the request.
+    let code = unsafe {
+        raw::file_set_translator(
+            node.as_raw(),
+            0,
+            active_flags,
+            oldtrans_flags,
+            std::ptr::null(),
+            0,
+            control,
+            raw::MACH_MSG_TYPE_COPY_SEND as _,
+        )
+    };
+    check(code).map_err(|code| FsError::Change { rpc: "file_set_translator", name: String::new(), code })
+}
+
+/// `file_set_translator` with a passive record only (`passive`, an argz
+/// vector; empty to clear it), with `passive_flags`.
+pub fn set_passive_translator(node: &SendRight, passive_flags: i32, passive: &[u8]) -> Result<(), FsError> {
+    // SAFETY: the request copies `passive.len()` bytes from `passive`; no
+    // active translator is sent.
+    let code = unsafe {
+        raw::file_set_translator(
+            node.as_raw(),
+            passive_flags,
+            0,
+            0,
+            passive.as_ptr().cast(),
+            passive.len() as _,
+            raw::MACH_PORT_NULL,
+            raw::MACH_MSG_TYPE_COPY_SEND as _,
+        )
+    };
+    check(code).map_err(|code| FsError::Change { rpc: "file_set_translator", name: String::new(), code })
+}
+
 /// `fsys_getroot` on a translator's control port, as its parent file
 /// system asks it: its root for a client with `uids` and `gids`, `..` from
 /// it leading to `dotdot` (none: a root without a parent).
@@ -317,4 +408,86 @@ pub fn readdir(dir: &SendRight, entry: i32, nentries: i32, bufsiz: usize) -> Res
     // SAFETY: after success, `data` points to `len` bytes of the reply.
     let bytes = unsafe { take_array(data.cast::<u8>(), len as usize, buffer.as_ptr()) };
     Ok((bytes, usize::try_from(amount).unwrap_or(0)))
+}
+
+/// This process's root directory.
+pub fn root() -> Result<SendRight, FsError> {
+    // SAFETY: getcrdir gives a reference that `SendRight` releases.
+    unsafe { SendRight::from_raw(raw::getcrdir()) }.ok_or(FsError::Lookup { path: "/".into(), code: Errno::EIO })
+}
+
+/// Makes `root` this process's root directory (as `chroot` does with a
+/// name; `root` is already what the process is to see).
+pub fn set_root(root: &SendRight) -> Result<(), FsError> {
+    // SAFETY: setcrdir adds a reference of its own to the right.
+    if unsafe { raw::setcrdir(root.as_raw()) } != 0 {
+        let code = Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(Errno::EIO.0));
+        return Err(FsError::Io { rpc: "setcrdir", code });
+    }
+    Ok(())
+}
+
+/// `file_getlinknode`: the port `dir_link` takes to give `file` another
+/// name.
+pub fn getlinknode(file: &SendRight) -> Result<SendRight, FsError> {
+    let mut node: raw::mach_port_t = 0;
+    // SAFETY: the reply's right, if any, is ours.
+    let code = unsafe { raw::file_getlinknode(file.as_raw(), &mut node) };
+    check(code).map_err(|code| FsError::Io { rpc: "file_getlinknode", code })?;
+    // SAFETY: as above.
+    unsafe { SendRight::from_raw(node) }.ok_or(FsError::Io { rpc: "file_getlinknode", code: Errno::EIO })
+}
+
+/// `file_getcontrol`: the control port of the file system serving `node`
+/// (its owner's, root's, only).
+pub fn getcontrol(node: &SendRight) -> Result<SendRight, FsError> {
+    let mut control: raw::mach_port_t = 0;
+    // SAFETY: the reply's right, if any, is ours.
+    let code = unsafe { raw::file_getcontrol(node.as_raw(), &mut control) };
+    check(code).map_err(|code| FsError::Control { rpc: "file_getcontrol", code })?;
+    // SAFETY: as above.
+    unsafe { SendRight::from_raw(control) }.ok_or(FsError::Control { rpc: "file_getcontrol", code: Errno::EIO })
+}
+
+/// `io_read` of up to `amount` bytes at `offset` (-1: the open's offset).
+pub fn read(io: &SendRight, offset: i64, amount: usize) -> Result<Vec<u8>, FsError> {
+    let mut buffer = [0u8; 2048];
+    let mut data: raw::data_t = buffer.as_mut_ptr().cast();
+    let mut len: raw::mach_msg_type_number_t = buffer.len() as _;
+    // SAFETY: `data` points to `len` writable bytes; a larger answer comes
+    // out of line, ours to free.
+    let code = unsafe { raw::io_read(io.as_raw(), &mut data, &mut len, offset, amount as _) };
+    check(code).map_err(|code| FsError::Io { rpc: "io_read", code })?;
+    // SAFETY: after success, `data` points to `len` bytes of the reply.
+    Ok(unsafe { take_array(data.cast::<u8>(), len as usize, buffer.as_ptr()) })
+}
+
+/// `io_write` of `data` at `offset` (-1: the open's offset): how much was
+/// written.
+pub fn write(io: &SendRight, offset: i64, data: &[u8]) -> Result<usize, FsError> {
+    let mut amount: raw::vm_size_t = 0;
+    // SAFETY: the request copies `data.len()` bytes from `data`.
+    let code = unsafe { raw::io_write(io.as_raw(), data.as_ptr().cast(), data.len() as _, offset, &mut amount) };
+    check(code).map_err(|code| FsError::Io { rpc: "io_write", code })?;
+    Ok(amount as usize)
+}
+
+/// `file_chmod`.
+pub fn chmod(file: &SendRight, mode: u32) -> Result<(), FsError> {
+    // SAFETY: a plain request on a right we hold.
+    check(unsafe { raw::file_chmod(file.as_raw(), mode) }).map_err(|code| FsError::Io { rpc: "file_chmod", code })
+}
+
+/// Starts `io_reauthenticate` on `io` and never finishes it: the server
+/// waits for the auth server, which waits for us. The returned right is
+/// the rendezvous; the server waits as long as it lives. (For probing what
+/// a client can make a server do.)
+pub fn start_reauthentication(io: &SendRight) -> Result<crate::port::ReceiveRight, FsError> {
+    let error = |code| FsError::Io { rpc: "io_reauthenticate", code };
+    let rendezvous = crate::port::ReceiveRight::allocate().map_err(|_| error(Errno::ENOMEM))?;
+    // SAFETY: a simple routine; the rendezvous's send right is made for
+    // the request from the receive right we hold.
+    let code = unsafe { raw::io_reauthenticate(io.as_raw(), rendezvous.as_raw(), raw::MACH_MSG_TYPE_MAKE_SEND as _) };
+    check(code).map_err(error)?;
+    Ok(rendezvous)
 }

@@ -9,6 +9,7 @@
 //!   owned value released on `Drop`;
 //! - `fs`: looking up nodes and reading their translators;
 //! - `process`: asking the proc server;
+//! - `auth`: this process's identity (every id), and becoming one user;
 //! - `server`: serving a translator's ports;
 //! - `helper`: translators a translator starts for itself, and ends.
 //!
@@ -30,6 +31,10 @@ pub mod fs;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod process;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod auth;
 
 pub use errno::Errno;
 

@@ -132,7 +132,7 @@ pub trait Node: Send + Sync {
     /// The same open, with `..` at the translator's root leading to
     /// `parent`, or staying at the root when there is none
     /// (`file_reparent`: how a chroot's root is made).
-    fn reparent(&self, parent: Option<SendRight>) -> Result<Arc<dyn Node>, Errno> {
+    fn reparent(&self, parent: Option<&SendRight>) -> Result<Arc<dyn Node>, Errno> {
         let _ = parent;
         Err(unsupported("file_reparent"))
     }
@@ -171,6 +171,69 @@ pub trait Node: Send + Sync {
         Err(self.refusal("file_set_translator"))
     }
 
+    /// `file_set_translator` as a whole. By default an active translator
+    /// alone goes to [`Node::set_active_translator`]; a passive record is
+    /// never kept.
+    fn set_translator(&self, request: &TranslatorRequest<'_>) -> Result<(), Errno> {
+        match request.active {
+            Some(control) if request.passive.is_empty() => self.set_active_translator(control),
+            _ => Err(self.refusal("file_set_translator")),
+        }
+    }
+
+    /// `dir_mkfile`: a new file no directory names yet.
+    fn mkfile(&self, flags: i32, mode: u32) -> Result<Arc<dyn Node>, Errno> {
+        let _ = (flags, mode);
+        Err(self.refusal("dir_mkfile"))
+    }
+
+    /// `dir_link`: `file` (a node served here, or none: a port of another
+    /// server) gets the name `name` in this directory.
+    fn link(&self, file: Option<&Arc<dyn Node>>, name: &str, excl: bool) -> Result<(), Errno> {
+        let _ = (file, name, excl);
+        Err(self.refusal("dir_link"))
+    }
+
+    /// `dir_rename`: `name` here becomes `to_name` in `to_dir` (a node
+    /// served here, or none).
+    fn rename(&self, name: &str, to_dir: Option<&Arc<dyn Node>>, to_name: &str, excl: bool) -> Result<(), Errno> {
+        let _ = (name, to_dir, to_name, excl);
+        Err(self.refusal("dir_rename"))
+    }
+
+    /// The node to hand the exec server for `file_exec_paths` on this one
+    /// (a new open of it for reading, in the client's name).
+    fn exec_file(&self) -> Result<Arc<dyn Node>, Errno> {
+        Err(unsupported("file_exec_paths"))
+    }
+
+    /// `file_getlinknode`: the node `dir_link` is to take for this one.
+    fn link_node(&self) -> Result<Arc<dyn Node>, Errno> {
+        Err(unsupported("file_getlinknode"))
+    }
+
+    /// The port of the other server's node this node stands for, if it
+    /// forwards requests there ([`Node::forwards`]).
+    fn forward_port(&self) -> Option<&SendRight> {
+        None
+    }
+
+    /// Whether a request for `routine` (MIG's name, `io_read`) goes to
+    /// [`Node::forward_port`] as it came: a node that stands for another
+    /// server's node forwards what it has no reason to look at, and the
+    /// other server answers the client itself.
+    fn forwards(&self, routine: &str) -> bool {
+        let _ = routine;
+        false
+    }
+
+    /// The other server's port this node stands for, if it stands for one
+    /// in the group `group` (the tree a link or a rename may stay within).
+    fn host_in(&self, group: &str) -> Option<&SendRight> {
+        let _ = group;
+        None
+    }
+
     /// The answer to a change this node does not make: EROFS from a
     /// read-only node, else EOPNOTSUPP (logged once).
     fn refusal(&self, rpc: &str) -> Errno {
@@ -184,6 +247,18 @@ pub trait Node: Send + Sync {
         let _ = (name, flags, mode);
         Err(unsupported("dir_lookup"))
     }
+}
+
+/// A `file_set_translator` request.
+#[derive(Debug)]
+pub struct TranslatorRequest<'a> {
+    /// The passive record (an argz vector), empty when none came.
+    pub passive: &'a [u8],
+    pub passive_flags: i32,
+    pub active_flags: i32,
+    pub oldtrans_flags: i32,
+    /// The active translator's control port, if any.
+    pub active: Option<&'a SendRight>,
 }
 
 /// The answer to a change a node does not make: EROFS when it is
@@ -213,6 +288,8 @@ pub enum ServerError {
     Port(#[from] PortError),
     #[error("requesting a no-senders notification on port {port}: {code}")]
     Notify { port: RawPort, code: Errno },
+    #[error("serving one more port: {PORTS_MAX} are served already")]
+    TooManyPorts,
 }
 
 enum Object {
@@ -234,7 +311,12 @@ struct Slot {
 /// Ordered maps, not hash maps: a translator may start before the
 /// system has a random source (`/dev/urandom`), which std's hashing needs.
 struct Registry {
+    /// Every port handed to clients (and ours), served by the pool.
     set: PortSet,
+    /// The control port alone, served by a thread of its own: no number of
+    /// clients' requests blocked in the pool keeps a goaway from being
+    /// answered.
+    control_set: PortSet,
     slots: Mutex<BTreeMap<RawPort, Arc<Slot>>>,
 }
 
@@ -244,8 +326,13 @@ fn registry() -> Result<&'static Registry, PortError> {
         return Ok(r);
     }
     let set = PortSet::allocate()?;
-    Ok(REGISTRY.get_or_init(|| Registry { set, slots: Mutex::new(BTreeMap::new()) }))
+    let control_set = PortSet::allocate()?;
+    Ok(REGISTRY.get_or_init(|| Registry { set, control_set, slots: Mutex::new(BTreeMap::new()) }))
 }
+
+/// The most ports a translator serves at once: past it, a request that
+/// would make one more fails (ENOMEM) rather than grow without bound.
+pub const PORTS_MAX: usize = 1 << 16;
 
 /// How many ports handed to clients are still held: what keeps a
 /// translator that serves nodes itself from leaving.
@@ -290,7 +377,14 @@ fn serve_object(object: Object) -> Result<SendRight, ServerError> {
 /// Serves `object` on `port`.
 fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     let reg = registry()?;
-    reg.set.insert(&port)?;
+    if reg.slots.lock().unwrap_or_else(|e| e.into_inner()).len() >= PORTS_MAX {
+        return Err(ServerError::TooManyPorts);
+    }
+    if matches!(object, Object::Control(_)) {
+        reg.control_set.insert(&port)?
+    } else {
+        reg.set.insert(&port)?
+    }
     let name = port.as_raw();
     // The port itself is told when its last client lets go.
     request_notification(name, Notification::NoSenders, name)
@@ -339,6 +433,8 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
     log::debug!("startup: bootstrap {bootstrap:?}");
     let control_port = serve_object(Object::Control(control))?;
     log::debug!("startup: control {control_port:?}");
+    let control_set = registry()?.control_set.as_raw();
+    std::thread::spawn(move || server_loop(control_set, None, false));
     let _ = CONTROL.set(control_port.as_raw());
     let mut realnode: RawPort = 0;
     // SAFETY: gives the parent a send right to our control port (moved:
@@ -363,10 +459,77 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
 /// goaway) or, with `idle` set, until no request has come for that long.
 pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
     let set = registry()?.set.as_raw();
-    let helpers: Vec<_> = (1..threads.max(1)).map(|_| std::thread::spawn(move || server_loop(set, idle))).collect();
-    server_loop(set, idle);
+    let helpers: Vec<_> =
+        (1..threads.max(1)).map(|_| std::thread::spawn(move || server_loop(set, idle, true))).collect();
+    server_loop(set, idle, true);
     drop(helpers);
     Ok(())
+}
+
+/// The most threads serving clients' requests at once. A request that
+/// blocks (a lookup the host answers only when a FIFO has a writer, a
+/// reauthentication whose client never finishes the handshake) holds
+/// one; when none is left waiting, another is started, up to this.
+pub const THREADS_MAX: usize = 256;
+
+/// How long a thread started for a busy moment waits for a request
+/// before it ends.
+const EXTRA_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Room enough for a routine and the C library's message buffers.
+const EXTRA_STACK: usize = 512 * 1024;
+
+/// The pool's threads waiting for a request, and all of them.
+static IDLE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A pool thread serving one request: when it was the last one waiting,
+/// another is started (up to [`THREADS_MAX`]); it waits again on drop.
+struct Busy;
+
+impl Busy {
+    fn start() -> Busy {
+        use std::sync::atomic::Ordering::SeqCst;
+        if IDLE.fetch_sub(1, SeqCst) <= 1 {
+            if THREADS.load(SeqCst) < THREADS_MAX {
+                if let Ok(set) = registry().map(|r| r.set.as_raw()) {
+                    let spawned = std::thread::Builder::new()
+                        .stack_size(EXTRA_STACK)
+                        .spawn(move || server_loop(set, Some(EXTRA_IDLE), true));
+                    if let Err(e) = spawned {
+                        log::warn!("starting one more server thread: {e}");
+                    }
+                }
+            } else {
+                log_once("server threads", || format!("all {THREADS_MAX} server threads are busy; requests wait"));
+            }
+        }
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        IDLE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Logs `message()` at warning level the first time `what` happens.
+fn log_once(what: &str, message: impl FnOnce() -> String) {
+    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    if SEEN.lock().unwrap_or_else(|e| e.into_inner()).insert(what.to_owned()) {
+        log::warn!("{}", message());
+    }
+}
+
+/// The demultiplexer of the pool's threads: [`demux`], counted.
+unsafe extern "C" fn pool_demux(
+    request: *mut raw::mach_msg_header_t,
+    reply: *mut raw::mach_msg_header_t,
+) -> raw::boolean_t {
+    let _busy = Busy::start();
+    // SAFETY: as the C library gives them to us.
+    unsafe { demux(request, reply) }
 }
 
 /// Starts `threads` threads serving requests for the life of the process,
@@ -375,23 +538,30 @@ pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), Se
 pub fn serve_in_background(threads: usize) -> Result<(), ServerError> {
     let set = registry()?.set.as_raw();
     for _ in 0..threads {
-        std::thread::spawn(move || server_loop(set, None));
+        std::thread::spawn(move || server_loop(set, None, true));
     }
     Ok(())
 }
 
 /// One thread's serving, until the process exits or (with `idle`) no
-/// request came for that long.
-fn server_loop(set: RawPort, idle: Option<std::time::Duration>) {
+/// request came for that long. A thread of the pool (`pool`) is counted
+/// among those that serve clients.
+fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool: bool) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let demultiplexer = if pool { pool_demux } else { demux };
+    if pool {
+        THREADS.fetch_add(1, SeqCst);
+        IDLE.fetch_add(1, SeqCst);
+    }
     loop {
-        // SAFETY: `demux` is a valid demultiplexer for the life of the
-        // process and `set` a port set we hold; the C library receives,
-        // calls it, and sends the replies.
+        // SAFETY: the demultiplexer is valid for the life of the process
+        // and `set` a port set we hold; the C library receives, calls it,
+        // and sends the replies.
         let code = unsafe {
             match idle {
-                None => raw::mach_msg_server(Some(demux), 0, set),
+                None => raw::mach_msg_server(Some(demultiplexer), 0, set),
                 Some(t) => raw::hurd_sys_msg_server_timeout(
-                    Some(demux),
+                    Some(demultiplexer),
                     0,
                     set,
                     raw::MACH_RCV_TIMEOUT as _,
@@ -399,7 +569,15 @@ fn server_loop(set: RawPort, idle: Option<std::time::Duration>) {
                 ),
             }
         };
-        if idle.is_some() && check(code) == Err(Errno::MACH_RCV_TIMED_OUT) {
+        if let Some(idle) = idle.filter(|_| check(code) == Err(Errno::MACH_RCV_TIMED_OUT)) {
+            // A request to another set (the control port's) counts too.
+            if since_last_request() < idle {
+                continue;
+            }
+            if pool {
+                IDLE.fetch_sub(1, SeqCst);
+                THREADS.fetch_sub(1, SeqCst);
+            }
             return;
         }
         log::error!("the message server stopped: {:?}", Errno(code));
@@ -461,9 +639,130 @@ unsafe fn send_reply(reply: *mut raw::mach_msg_header_t) -> raw::kern_return_t {
 thread_local! {
     /// Set by a goaway that leaves, on the thread serving it.
     static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The served object the request being demultiplexed on this thread
+    /// came to.
+    static TARGET: std::cell::RefCell<Option<Arc<Slot>>> = const { std::cell::RefCell::new(None) };
+    /// Set when the routine found that its node forwards the request.
+    static FORWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs one routine addressed to a protid: `body` gets the node and
+/// whether the port is one the translator keeps for itself. A node that
+/// forwards `routine` ([`Node::forward`]) does not run it: the request
+/// goes on to the other server as it came. A panic in `body` is caught
+/// here, logged and answered with EIO, so that no request ends the
+/// translator.
+///
+/// # Safety
+/// `protid` is null or the protid the stub holds for this call.
+unsafe fn on_protid(
+    protid: raw::hurd_sys_protid_t,
+    routine: &str,
+    body: impl FnOnce(&Arc<dyn Node>, bool) -> raw::kern_return_t,
+) -> raw::kern_return_t {
+    // SAFETY: see above.
+    let slot = unsafe { slot(protid.cast()) };
+    let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
+    if node.forwards(routine) && node.forward_port().is_some() {
+        FORWARD.with(|f| f.set(true));
+        return Errno::EOPNOTSUPP.0;
+    }
+    let own = is_own(slot);
+    guarded(routine, || body(node, own))
+}
+
+/// Runs one routine addressed to the control port, as [`on_protid`].
+///
+/// # Safety
+/// `control` is null or the control the stub holds for this call.
+unsafe fn on_control(
+    control: raw::hurd_sys_control_t,
+    routine: &str,
+    body: impl FnOnce(&Arc<dyn Control>) -> raw::kern_return_t,
+) -> raw::kern_return_t {
+    // SAFETY: see above.
+    let Some(control) = control_of(unsafe { slot(control.cast()) }) else { return Errno::EOPNOTSUPP.0 };
+    guarded(routine, || body(control))
+}
+
+/// `body`'s answer, or EIO if it panicked (logged with the routine).
+fn guarded(routine: &str, body: impl FnOnce() -> raw::kern_return_t) -> raw::kern_return_t {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(code) => code,
+        Err(_) => {
+            log::error!("{routine}: the routine panicked; answered EIO");
+            Errno::EIO.0
+        }
+    }
+}
+
+/// Sends `request`, as received, on to `to`, with its reply port: the
+/// other server answers the client. Without a timeout: a send that times
+/// out hands the message back with its rights renamed, which the message
+/// server could then not destroy; `to` is a file system's port, which
+/// empties its queue. On failure (a dead port: nothing was sent) the
+/// header is as it was received, so that the request can be destroyed and
+/// answered.
+///
+/// # Safety
+/// `request` is a whole request received on this thread and not yet
+/// destroyed or answered.
+unsafe fn forward(request: *mut raw::mach_msg_header_t, to: &SendRight) -> raw::kern_return_t {
+    // SAFETY: see above; the header's port fields are ports here (no
+    // protected payload is used).
+    let header = unsafe { &mut *request };
+    // SAFETY: as above: both unions hold port names.
+    let (remote, local) =
+        unsafe { (header.__bindgen_anon_1.msgh_remote_port, header.__bindgen_anon_2.msgh_local_port) };
+    let bits = header.msgh_bits;
+    let reply_type = bits & raw::MACH_MSGH_BITS_REMOTE_MASK as raw::mach_msg_bits_t;
+    // Remote (the destination) in the low byte, local (the reply port)
+    // in the next.
+    header.msgh_bits = (bits & raw::MACH_MSGH_BITS_COMPLEX as raw::mach_msg_bits_t)
+        | raw::MACH_MSG_TYPE_COPY_SEND as raw::mach_msg_bits_t
+        | (reply_type << 8);
+    header.__bindgen_anon_2.msgh_local_port = remote;
+    header.__bindgen_anon_1.msgh_remote_port = to.as_raw();
+    // SAFETY: a whole message of the size its header gives; the rights
+    // and memory it carries move to the other server.
+    let code = unsafe {
+        raw::mach_msg(
+            request,
+            raw::MACH_SEND_MSG as _,
+            header.msgh_size,
+            0,
+            raw::MACH_PORT_NULL,
+            0,
+            raw::MACH_PORT_NULL,
+        )
+    };
+    if code != 0 {
+        header.msgh_bits = bits;
+        header.__bindgen_anon_1.msgh_remote_port = remote;
+        header.__bindgen_anon_2.msgh_local_port = local;
+    }
+    code
+}
+
+/// When the last request came, in milliseconds since [`EPOCH`].
+static LAST_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+
+fn now_ms() -> u64 {
+    EPOCH.get_or_init(std::time::Instant::now).elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn since_last_request() -> std::time::Duration {
+    let last = LAST_REQUEST.load(std::sync::atomic::Ordering::Relaxed);
+    std::time::Duration::from_millis(now_ms().saturating_sub(last))
 }
 
 unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
+    LAST_REQUEST.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the C library passes a received request.
+    let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
+    TARGET.with(|t| *t.borrow_mut() = lookup(local));
+    FORWARD.with(|f| f.set(false));
     // SAFETY: the C library passes a received request and room for the
     // reply; each MIG demultiplexer handles its own message IDs only.
     let handled = unsafe {
@@ -473,6 +772,24 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
             || raw::notify_server(request, reply) != 0
             || raw::interrupt_server(request, reply) != 0
     };
+    let target = TARGET.with(|t| t.borrow_mut().take());
+    if FORWARD.with(|f| f.replace(false)) {
+        let to = target.as_deref().and_then(|slot| node_of(Some(slot))).and_then(|node| node.forward_port());
+        let code = match to {
+            // SAFETY: the request is still whole: the routine did not run.
+            Some(to) => unsafe { forward(request, to) },
+            None => Errno::EOPNOTSUPP.0,
+        };
+        let answer = if code == 0 {
+            raw::MIG_NO_REPLY
+        } else {
+            log::warn!("forwarding a request: {}", Errno(code));
+            Errno::EIO.0
+        };
+        // SAFETY: MIG wrote a reply header, of which RetCode is part.
+        unsafe { (*reply.cast::<raw::mig_reply_header_t>()).RetCode = answer };
+        return 1;
+    }
     if LEAVING.with(|leaving| leaving.get()) {
         // The goaway's caller gets its answer before the process is gone
         // (otherwise it sees "server died", which settrans --chroot takes
@@ -556,7 +873,19 @@ pub extern "C" fn hurd_sys_control_from_payload(_payload: std::ffi::c_ulong) -> 
 pub unsafe extern "C" fn hurd_sys_unimplemented(name: *const c_char) {
     // SAFETY: the C defaults pass a string literal.
     let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
-    unsupported(&name);
+    // A node standing for another server's forwards what it does not
+    // answer itself.
+    let forwards = TARGET.with(|t| {
+        t.borrow()
+            .as_deref()
+            .and_then(|slot| node_of(Some(slot)))
+            .is_some_and(|node| node.forwards(&name) && node.forward_port().is_some())
+    });
+    if forwards {
+        FORWARD.with(|f| f.set(true));
+    } else {
+        unsupported(&name);
+    }
 }
 
 /// The object behind a protid pointer, borrowed for one routine.
@@ -587,6 +916,32 @@ fn control_of(slot: Option<&Slot>) -> Option<&Arc<dyn Control>> {
     match slot {
         Some(Slot { object: Object::Control(c), .. }) => Some(c),
         _ => None,
+    }
+}
+
+/// A send right a request brought: the routine's only once it answers
+/// success (on an error the message server destroys the request, rights
+/// included). Dropping it never releases the right, even when the
+/// routine panics; [`RequestRight::keep`] takes it on success.
+struct RequestRight(std::mem::ManuallyDrop<Option<SendRight>>);
+
+impl RequestRight {
+    /// # Safety
+    /// `name` is null or a send right the request being served brought.
+    unsafe fn new(name: RawPort) -> RequestRight {
+        // SAFETY: see above; ManuallyDrop keeps it from being released
+        // unless kept.
+        RequestRight(std::mem::ManuallyDrop::new(unsafe { SendRight::from_raw(name) }))
+    }
+
+    fn get(&self) -> Option<&SendRight> {
+        self.0.as_ref()
+    }
+
+    /// The right, ours now that the routine succeeded.
+    fn keep(mut self) -> Option<SendRight> {
+        // SAFETY: taken once; `self` is forgotten with nothing left in it.
+        unsafe { std::mem::ManuallyDrop::take(&mut self.0) }
     }
 }
 
@@ -654,37 +1009,37 @@ pub unsafe extern "C" fn S_fsys_getroot(
     file: *mut RawPort,
     file_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the control for this call.
-    let Some(control) = control_of(unsafe { slot(fsys.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: the request moved a send right for `dotdot` to us, if any.
-    let dotdot = unsafe { SendRight::from_raw(dotdot) };
-    let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
-    let code = match control.getroot(dotdot.as_ref(), &creds, flags) {
-        // SAFETY: the out-parameters are the stub's.
-        Ok(reply) => unsafe { write_reply(reply, false, do_retry, retry_name, file, file_poly) },
-        Err(e) => e.0,
+    let body = |control: &Arc<dyn Control>| -> raw::kern_return_t {
+        // SAFETY: the request moved a send right for `dotdot` to us, if any.
+        let dotdot = unsafe { RequestRight::new(dotdot) };
+        let creds = Credentials { uids: ids(uids, nuids), gids: ids(gids, ngids) };
+        let code = match control.getroot(dotdot.get(), &creds, flags) {
+            // SAFETY: the out-parameters are the stub's.
+            Ok(reply) => unsafe { write_reply(reply, false, do_retry, retry_name, file, file_poly) },
+            Err(e) => e.0,
+        };
+        if code == 0 {
+            drop(dotdot.keep());
+        }
+        code
     };
-    // The request's rights are ours only when we answer success; on an
-    // error the message server destroys the request, rights included.
-    if code != 0 {
-        let _ = dotdot.map(SendRight::into_raw);
-    }
-    code
+    // SAFETY: the stub holds the control for this call.
+    unsafe { on_control(fsys, "fsys_getroot", body) }
 }
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_fsys_goaway(fsys: raw::hurd_sys_control_t, flags: c_int) -> raw::kern_return_t {
-    // SAFETY: the stub holds the control for this call.
-    match control_of(unsafe { slot(fsys.cast()) }).map(|control| control.goaway(flags)) {
-        Some(Ok(())) => {
+    let body = |control: &Arc<dyn Control>| match control.goaway(flags) {
+        Ok(()) => {
             LEAVING.with(|leaving| leaving.set(true));
             0
         }
-        Some(Err(e)) => e.0,
-        None => Errno::EOPNOTSUPP.0,
-    }
+        Err(e) => e.0,
+    };
+    // SAFETY: the stub holds the control for this call.
+    unsafe { on_control(fsys, "fsys_goaway", body) }
 }
 
 /// Hands `bytes` back as a `data_t` out-parameter: into the stub's buffer
@@ -721,11 +1076,13 @@ pub unsafe extern "C" fn S_fsys_get_options(
     options: *mut raw::data_t,
     len: *mut raw::mach_msg_type_number_t,
 ) -> raw::kern_return_t {
+    let body = |control: &Arc<dyn Control>| -> raw::kern_return_t {
+        let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { write_data(&argz, options, len) }
+    };
     // SAFETY: the stub holds the control for this call.
-    let Some(control) = control_of(unsafe { slot(server.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
-    // SAFETY: the out-parameters are the stub's.
-    unsafe { write_data(&argz, options, len) }
+    unsafe { on_control(server, "fsys_get_options", body) }
 }
 
 /// # Safety
@@ -737,46 +1094,50 @@ pub unsafe extern "C" fn S_fsys_set_options(
     len: raw::mach_msg_type_number_t,
     _do_children: c_int,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the control for this call.
-    let Some(control) = control_of(unsafe { slot(fsys.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let bytes = if len == 0 {
-        &[][..]
-    } else {
-        // SAFETY: MIG passes `len` bytes at `options`.
-        unsafe { std::slice::from_raw_parts(options.cast::<u8>(), len as usize) }
+    let body = |control: &Arc<dyn Control>| -> raw::kern_return_t {
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: MIG passes `len` bytes at `options`.
+            unsafe { std::slice::from_raw_parts(options.cast::<u8>(), len as usize) }
+        };
+        let Ok(args) = crate::argz::decode(bytes) else { return Errno::EINVAL.0 };
+        match control.set_options(&args) {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        }
     };
-    let Ok(args) = crate::argz::decode(bytes) else { return Errno::EINVAL.0 };
-    match control.set_options(&args) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    // SAFETY: the stub holds the control for this call.
+    unsafe { on_control(fsys, "fsys_set_options", body) }
 }
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_io_stat(io: raw::hurd_sys_protid_t, out: *mut raw::io_statbuf_t) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    match node.stat() {
-        Ok(s) => {
-            let st = raw::io_statbuf_t {
-                st_mode: s.mode,
-                st_size: s.size,
-                st_nlink: s.nlink,
-                st_uid: s.uid,
-                st_gid: s.gid,
-                st_ino: s.ino,
-                st_blksize: 4096,
-                st_fsid: std::process::id() as _,
-                ..Default::default()
-            };
-            // SAFETY: the stub gives room for one stat buffer.
-            unsafe { *out = st };
-            0
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.stat() {
+            Ok(s) => {
+                let st = raw::io_statbuf_t {
+                    st_mode: s.mode,
+                    st_size: s.size,
+                    st_nlink: s.nlink,
+                    st_uid: s.uid,
+                    st_gid: s.gid,
+                    st_ino: s.ino,
+                    st_blksize: 4096,
+                    st_fsid: std::process::id() as _,
+                    ..Default::default()
+                };
+                // SAFETY: the stub gives room for one stat buffer.
+                unsafe { *out = st };
+                0
+            }
+            Err(e) => e.0,
         }
-        Err(e) => e.0,
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_stat", body) }
 }
 
 /// # Safety
@@ -789,13 +1150,15 @@ pub unsafe extern "C" fn S_io_read(
     offset: raw::loff_t,
     amount: raw::vm_size_t,
 ) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.read(offset, amount) {
+            // SAFETY: the out-parameters are the stub's.
+            Ok(bytes) => unsafe { write_data(&bytes[..bytes.len().min(amount)], data, len) },
+            Err(e) => e.0,
+        }
+    };
     // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    match node.read(offset, amount) {
-        // SAFETY: the out-parameters are the stub's.
-        Ok(bytes) => unsafe { write_data(&bytes[..bytes.len().min(amount)], data, len) },
-        Err(e) => e.0,
-    }
+    unsafe { on_protid(io, "io_read", body) }
 }
 
 /// # Safety
@@ -812,17 +1175,17 @@ pub unsafe extern "C" fn S_dir_lookup(
     result: *mut RawPort,
     result_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, own: bool| -> raw::kern_return_t {
+        // SAFETY: MIG passes a NUL-terminated string_t.
+        let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
+        match node.lookup(name, flags, mode) {
+            // SAFETY: the out-parameters are the stub's.
+            Ok(reply) => unsafe { write_reply(reply, own, do_retry, retry_name, result, result_poly) },
+            Err(e) => e.0,
+        }
+    };
     // SAFETY: the stub holds the protid for this call.
-    let slot = unsafe { slot(dir.cast()) };
-    let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
-    let own = is_own(slot);
-    // SAFETY: MIG passes a NUL-terminated string_t.
-    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
-    match node.lookup(name, flags, mode) {
-        // SAFETY: the out-parameters are the stub's.
-        Ok(reply) => unsafe { write_reply(reply, own, do_retry, retry_name, result, result_poly) },
-        Err(e) => e.0,
-    }
+    unsafe { on_protid(dir, "dir_lookup", body) }
 }
 
 /// # Safety
@@ -835,34 +1198,38 @@ pub unsafe extern "C" fn S_io_write(
     offset: raw::loff_t,
     amount: *mut raw::vm_size_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let bytes = if len == 0 {
-        &[][..]
-    } else {
-        // SAFETY: MIG passes `len` bytes at `data`.
-        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
-    };
-    match node.write(offset, bytes) {
-        Ok(n) => {
-            // SAFETY: the stub gives room for the amount.
-            unsafe { *amount = n as raw::vm_size_t };
-            0
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: MIG passes `len` bytes at `data`.
+            unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len as usize) }
+        };
+        match node.write(offset, bytes) {
+            Ok(n) => {
+                // SAFETY: the stub gives room for the amount.
+                unsafe { *amount = n as raw::vm_size_t };
+                0
+            }
+            Err(e) => e.0,
         }
-        Err(e) => e.0,
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_write", body) }
 }
 
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_file_set_size(file: raw::hurd_sys_protid_t, size: raw::loff_t) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.set_size(size) {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        }
+    };
     // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    match node.set_size(size) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    unsafe { on_protid(file, "file_set_size", body) }
 }
 
 /// # Safety
@@ -874,16 +1241,18 @@ pub unsafe extern "C" fn S_io_seek(
     whence: c_int,
     newp: *mut raw::loff_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    match node.seek(offset, whence) {
-        Ok(n) => {
-            // SAFETY: the stub gives room for the new offset.
-            unsafe { *newp = n };
-            0
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.seek(offset, whence) {
+            Ok(n) => {
+                // SAFETY: the stub gives room for the new offset.
+                unsafe { *newp = n };
+                0
+            }
+            Err(e) => e.0,
         }
-        Err(e) => e.0,
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_seek", body) }
 }
 
 /// # Safety
@@ -900,21 +1269,23 @@ pub unsafe extern "C" fn S_dir_readdir(
     bufsiz: raw::vm_size_t,
     amount: *mut c_int,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(dir.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let Ok(entry) = usize::try_from(entry) else { return Errno::EINVAL.0 };
-    match node.readdir(entry, nentries, bufsiz) {
-        Ok((bytes, count)) => {
-            // SAFETY: the out-parameters are the stub's; memory allocated
-            // for an out-of-line reply is the reply's to free.
-            unsafe {
-                *dealloc = 1;
-                *amount = count as c_int;
-                write_data(&bytes, data, len)
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        let Ok(entry) = usize::try_from(entry) else { return Errno::EINVAL.0 };
+        match node.readdir(entry, nentries, bufsiz) {
+            Ok((bytes, count)) => {
+                // SAFETY: the out-parameters are the stub's; memory allocated
+                // for an out-of-line reply is the reply's to free.
+                unsafe {
+                    *dealloc = 1;
+                    *amount = count as c_int;
+                    write_data(&bytes, data, len)
+                }
             }
+            Err(e) => e.0,
         }
-        Err(e) => e.0,
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(dir, "dir_readdir", body) }
 }
 
 /// Asks the auth server who is behind `rendezvous`, handing it `port` for
@@ -963,32 +1334,34 @@ fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_io_reauthenticate(io: raw::hurd_sys_protid_t, rendezvous: RawPort) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // The new port is served first with no credentials at all, so that a
-    // request arriving before the auth server answers gets nothing more.
-    let new = match node.with_credentials(Credentials::default()) {
-        Ok(n) => n,
-        Err(e) => return e.0,
-    };
-    let served = ReceiveRight::allocate().map_err(ServerError::from).and_then(|port| {
-        let name = port.as_raw();
-        serve_on(port, Object::Node(new)).map(|()| name)
-    });
-    let name = match served {
-        Ok(n) => n,
-        Err(e) => {
-            log::error!("io_reauthenticate: {e}");
-            return Errno::ENOMEM.0;
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        // The new port is served first with no credentials at all, so that a
+        // request arriving before the auth server answers gets nothing more.
+        let new = match node.with_credentials(Credentials::default()) {
+            Ok(n) => n,
+            Err(e) => return e.0,
+        };
+        let served = ReceiveRight::allocate().map_err(ServerError::from).and_then(|port| {
+            let name = port.as_raw();
+            serve_on(port, Object::Node(new)).map(|()| name)
+        });
+        let name = match served {
+            Ok(n) => n,
+            Err(e) => {
+                log::error!("io_reauthenticate: {e}");
+                return Errno::ENOMEM.0;
+            }
+        };
+        // The rendezvous right is moved to the auth server whatever happens:
+        // answer success so that the request is not destroyed again.
+        match authenticate(rendezvous, name).and_then(|creds| node.with_credentials(creds)) {
+            Ok(authed) => replace_node(name, authed),
+            Err(e) => log::warn!("io_reauthenticate: {e}"),
         }
+        0
     };
-    // The rendezvous right is moved to the auth server whatever happens:
-    // answer success so that the request is not destroyed again.
-    match authenticate(rendezvous, name).and_then(|creds| node.with_credentials(creds)) {
-        Ok(authed) => replace_node(name, authed),
-        Err(e) => log::warn!("io_reauthenticate: {e}"),
-    }
-    0
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_reauthenticate", body) }
 }
 
 /// # Safety
@@ -1003,12 +1376,48 @@ pub unsafe extern "C" fn S_io_restrict_auth(
     gids: raw::const_idarray_t,
     ngids: raw::mach_msg_type_number_t,
 ) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, own: bool| -> raw::kern_return_t {
+        let (want_u, want_g) = (ids(uids, nuids), ids(gids, ngids));
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { restricted(node, own, &want_u, &want_g, new, new_poly) }
+    };
     // SAFETY: the stub holds the protid for this call.
-    let slot = unsafe { slot(io.cast()) };
-    let Some(node) = node_of(slot) else { return Errno::EOPNOTSUPP.0 };
-    let own = is_own(slot);
+    unsafe { on_protid(io, "io_restrict_auth", body) }
+}
+
+/// `io_duplicate`: the same open with the same identity, on a new port.
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_duplicate(
+    io: raw::hurd_sys_protid_t,
+    new: *mut RawPort,
+    new_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, own: bool| -> raw::kern_return_t {
+        let have = node.credentials();
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { restricted(node, own, &have.uids, &have.gids, new, new_poly) }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_duplicate", body) }
+}
+
+/// A new port on `node`'s open with no more identity than both the node
+/// and `uids`/`gids` allow, written to the out-parameters `new`/`new_poly`.
+///
+/// # Safety
+/// `new` and `new_poly` are a routine's out-parameters for one port.
+unsafe fn restricted(
+    node: &Arc<dyn Node>,
+    own: bool,
+    want_u: &[u32],
+    want_g: &[u32],
+    new: *mut RawPort,
+    new_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
     let have = node.credentials();
-    let (want_u, want_g) = (ids(uids, nuids), ids(gids, ngids));
     // No more than both the protid and the request allow.
     let creds = Credentials {
         uids: have.uids.iter().copied().filter(|u| want_u.contains(u)).collect(),
@@ -1017,7 +1426,7 @@ pub unsafe extern "C" fn S_io_restrict_auth(
     let serve = |n| if own { serve_own_node(n) } else { serve_node(n) };
     match node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve(n).map_err(|_| Errno::ENOMEM.0)) {
         Ok(port) => {
-            // SAFETY: the out-parameters are the stub's.
+            // SAFETY: the out-parameters are the caller's.
             unsafe {
                 *new = port.into_raw();
                 *new_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
@@ -1037,22 +1446,26 @@ pub unsafe extern "C" fn S_file_reparent(
     new_file: *mut RawPort,
     new_file_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: the request brought a send right for `parent` (or null).
-    let parent = unsafe { SendRight::from_raw(parent) };
-    let reparented = node.reparent(parent).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0));
-    match reparented {
-        Ok(port) => {
-            // SAFETY: the out-parameters are the stub's.
-            unsafe {
-                *new_file = port.into_raw();
-                *new_file_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        // SAFETY: the request brought a send right for `parent` (or null).
+        let parent = unsafe { RequestRight::new(parent) };
+        let reparented =
+            node.reparent(parent.get()).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0));
+        match reparented {
+            Ok(port) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *new_file = port.into_raw();
+                    *new_file_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                }
+                drop(parent.keep());
+                0
             }
-            0
+            Err(code) => code,
         }
-        Err(code) => code,
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_reparent", body) }
 }
 
 /// The identity ports of the nodes served here (one per inode number,
@@ -1089,29 +1502,31 @@ pub unsafe extern "C" fn S_io_identity(
     fsidport_poly: *mut raw::mach_msg_type_name_t,
     fileno: *mut raw::ino64_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(io.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    let ino = match node.stat() {
-        Ok(st) => st.ino,
-        Err(e) => return e.0,
-    };
-    match identity(ino) {
-        Ok((id, fsid)) => {
-            // SAFETY: the out-parameters are the stub's.
-            unsafe {
-                *idport = id.into_raw();
-                *idport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                *fsidport = fsid.into_raw();
-                *fsidport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                *fileno = ino;
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        let ino = match node.stat() {
+            Ok(st) => st.ino,
+            Err(e) => return e.0,
+        };
+        match identity(ino) {
+            Ok((id, fsid)) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *idport = id.into_raw();
+                    *idport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                    *fsidport = fsid.into_raw();
+                    *fsidport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                    *fileno = ino;
+                }
+                0
             }
-            0
+            Err(e) => {
+                log::error!("io_identity: {e}");
+                Errno::ENOMEM.0
+            }
         }
-        Err(e) => {
-            log::error!("io_identity: {e}");
-            Errno::ENOMEM.0
-        }
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(io, "io_identity", body) }
 }
 
 /// `file_getcontrol`: the translator's control port, for root only (it
@@ -1125,26 +1540,28 @@ pub unsafe extern "C" fn S_file_getcontrol(
     control: *mut RawPort,
     control_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    if !node.credentials().uids.contains(&0) {
-        return Errno::EPERM.0;
-    }
-    let Some(slot) = CONTROL.get().and_then(|&name| lookup(name)) else { return Errno::EOPNOTSUPP.0 };
-    match slot._port.make_send() {
-        Ok(send) => {
-            // SAFETY: the out-parameters are the stub's.
-            unsafe {
-                *control = send.into_raw();
-                *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        if !node.credentials().uids.contains(&0) {
+            return Errno::EPERM.0;
+        }
+        let Some(slot) = CONTROL.get().and_then(|&name| lookup(name)) else { return Errno::EOPNOTSUPP.0 };
+        match slot._port.make_send() {
+            Ok(send) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *control = send.into_raw();
+                    *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                }
+                0
             }
-            0
+            Err(e) => {
+                log::error!("file_getcontrol: {e}");
+                Errno::ENOMEM.0
+            }
         }
-        Err(e) => {
-            log::error!("file_getcontrol: {e}");
-            Errno::ENOMEM.0
-        }
-    }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_getcontrol", body) }
 }
 
 /// `file_get_fs_options`: the options of the translator serving the node
@@ -1158,15 +1575,15 @@ pub unsafe extern "C" fn S_file_get_fs_options(
     options: *mut raw::data_t,
     len: *mut raw::mach_msg_type_number_t,
 ) -> raw::kern_return_t {
+    let body = |_: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        let control = CONTROL.get().and_then(|&name| lookup(name));
+        let Some(control) = control_of(control.as_deref()) else { return Errno::EOPNOTSUPP.0 };
+        let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { write_data(&argz, options, len) }
+    };
     // SAFETY: the stub holds the protid for this call.
-    if node_of(unsafe { slot(file.cast()) }).is_none() {
-        return Errno::EOPNOTSUPP.0;
-    }
-    let control = CONTROL.get().and_then(|&name| lookup(name));
-    let Some(control) = control_of(control.as_deref()) else { return Errno::EOPNOTSUPP.0 };
-    let Ok(argz) = crate::argz::encode(&control.options()) else { return Errno::EINVAL.0 };
-    // SAFETY: the out-parameters are the stub's.
-    unsafe { write_data(&argz, options, len) }
+    unsafe { on_protid(file, "file_get_fs_options", body) }
 }
 
 /// The answer to a request that would change `object` (a protid): EROFS
@@ -1176,10 +1593,7 @@ pub unsafe extern "C" fn S_file_get_fs_options(
 /// `object` is the protid the stub holds for this call.
 unsafe fn refuse_change(object: raw::hurd_sys_protid_t, rpc: &str) -> raw::kern_return_t {
     // SAFETY: see above.
-    match node_of(unsafe { slot(object.cast()) }) {
-        Some(node) => node.refusal(rpc).0,
-        None => Errno::EOPNOTSUPP.0,
-    }
+    unsafe { on_protid(object, rpc, |node, _| node.refusal(rpc).0) }
 }
 
 /// A directory change by name, carried out by the node (`mkdir`,
@@ -1190,17 +1604,20 @@ unsafe fn refuse_change(object: raw::hurd_sys_protid_t, rpc: &str) -> raw::kern_
 /// NUL-terminated string.
 unsafe fn change_entry(
     object: raw::hurd_sys_protid_t,
+    rpc: &str,
     name: raw::const_string_t,
     change: impl FnOnce(&Arc<dyn Node>, &str) -> Result<(), Errno>,
 ) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        // SAFETY: see above.
+        let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
+        match change(node, name) {
+            Ok(()) => 0,
+            Err(e) => e.0,
+        }
+    };
     // SAFETY: see above.
-    let Some(node) = node_of(unsafe { slot(object.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: see above.
-    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else { return Errno::EINVAL.0 };
-    match change(node, name) {
-        Ok(()) => 0,
-        Err(e) => e.0,
-    }
+    unsafe { on_protid(object, rpc, body) }
 }
 
 // The other requests that change a node or a directory's entries: none
@@ -1215,7 +1632,7 @@ pub unsafe extern "C" fn S_dir_mkdir(
     mode: raw::mode_t,
 ) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { change_entry(dir, name, |node, name| node.mkdir(name, mode)) }
+    unsafe { change_entry(dir, "dir_mkdir", name, |node, name| node.mkdir(name, mode)) }
 }
 
 /// # Safety
@@ -1223,7 +1640,7 @@ pub unsafe extern "C" fn S_dir_mkdir(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_rmdir(dir: raw::hurd_sys_protid_t, name: raw::const_string_t) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { change_entry(dir, name, |node, name| node.remove(name, true)) }
+    unsafe { change_entry(dir, "dir_rmdir", name, |node, name| node.remove(name, true)) }
 }
 
 /// # Safety
@@ -1231,7 +1648,7 @@ pub unsafe extern "C" fn S_dir_rmdir(dir: raw::hurd_sys_protid_t, name: raw::con
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_unlink(dir: raw::hurd_sys_protid_t, name: raw::const_string_t) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { change_entry(dir, name, |node, name| node.remove(name, false)) }
+    unsafe { change_entry(dir, "dir_unlink", name, |node, name| node.remove(name, false)) }
 }
 
 /// # Safety
@@ -1239,12 +1656,32 @@ pub unsafe extern "C" fn S_dir_unlink(dir: raw::hurd_sys_protid_t, name: raw::co
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_link(
     dir: raw::hurd_sys_protid_t,
-    _: raw::hurd_sys_protid_t,
-    _: raw::const_string_t,
-    _: c_int,
+    file: raw::hurd_sys_protid_t,
+    name: raw::const_string_t,
+    excl: c_int,
 ) -> raw::kern_return_t {
+    // SAFETY: the stub holds `file`'s protid (or null: not ours) for this call.
+    let file = unsafe { slot(file.cast()) };
     // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_link") }
+    let code = unsafe { change_entry(dir, "dir_link", name, |node, name| node.link(node_of(file), name, excl != 0)) };
+    if code == 0 {
+        release_own_right(file);
+    }
+    code
+}
+
+/// A request that succeeded brought a send right to `slot`'s own port
+/// (an argument MIG turned into a protid): it is ours now, and would keep
+/// the port from ever having no senders.
+fn release_own_right(slot: Option<&Slot>) {
+    if let Some(slot) = slot {
+        // SAFETY: one user reference of the send right the request
+        // brought, under the port's own name, given back once.
+        let code = unsafe { raw::mach_port_deallocate(task(), slot._port.as_raw()) };
+        if code != 0 {
+            log::warn!("releasing a request's right to port {}: {}", slot._port.as_raw(), Errno(code));
+        }
+    }
 }
 
 /// # Safety
@@ -1252,13 +1689,22 @@ pub unsafe extern "C" fn S_dir_link(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_rename(
     dir: raw::hurd_sys_protid_t,
-    _: raw::const_string_t,
-    _: raw::hurd_sys_protid_t,
-    _: raw::const_string_t,
-    _: c_int,
+    name: raw::const_string_t,
+    to_dir: raw::hurd_sys_protid_t,
+    to_name: raw::const_string_t,
+    excl: c_int,
 ) -> raw::kern_return_t {
+    // SAFETY: the stub holds `to_dir`'s protid (or null: not ours) for this call.
+    let to_dir = unsafe { slot(to_dir.cast()) };
+    // SAFETY: MIG passes a NUL-terminated string_t.
+    let Ok(to_name) = unsafe { CStr::from_ptr(to_name) }.to_str() else { return Errno::EINVAL.0 };
+    let rename = |node: &Arc<dyn Node>, name: &str| node.rename(name, node_of(to_dir), to_name, excl != 0);
     // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_rename") }
+    let code = unsafe { change_entry(dir, "dir_rename", name, rename) };
+    if code == 0 {
+        release_own_right(to_dir);
+    }
+    code
 }
 
 /// # Safety
@@ -1266,13 +1712,26 @@ pub unsafe extern "C" fn S_dir_rename(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_dir_mkfile(
     dir: raw::hurd_sys_protid_t,
-    _: c_int,
-    _: raw::mode_t,
-    _: *mut RawPort,
-    _: *mut raw::mach_msg_type_name_t,
+    flags: c_int,
+    mode: raw::mode_t,
+    new: *mut RawPort,
+    new_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
-    // SAFETY: as the routine's own.
-    unsafe { refuse_change(dir, "dir_mkfile") }
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.mkfile(flags, mode).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+            Ok(port) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *new = port.into_raw();
+                    *new_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                }
+                0
+            }
+            Err(code) => code,
+        }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(dir, "dir_mkfile", body) }
 }
 
 /// # Safety
@@ -1335,8 +1794,8 @@ pub unsafe extern "C" fn S_file_utimens(
     unsafe { refuse_change(file, "file_utimens") }
 }
 
-/// An active translator sets itself on a node (a helper's `-6 NAME`, say);
-/// passive translators are not kept.
+/// `file_set_translator`: what the node does with it is its own
+/// ([`Node::set_translator`]).
 ///
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
@@ -1344,29 +1803,159 @@ pub unsafe extern "C" fn S_file_utimens(
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn S_file_set_translator(
     file: raw::hurd_sys_protid_t,
-    _passive_flags: c_int,
-    _active_flags: c_int,
-    _oldtrans_flags: c_int,
-    _passive: raw::const_data_t,
+    passive_flags: c_int,
+    active_flags: c_int,
+    oldtrans_flags: c_int,
+    passive: raw::const_data_t,
     passive_len: raw::mach_msg_type_number_t,
     active: RawPort,
 ) -> raw::kern_return_t {
-    // SAFETY: the stub holds the protid for this call.
-    let Some(node) = node_of(unsafe { slot(file.cast()) }) else { return Errno::EOPNOTSUPP.0 };
-    // SAFETY: the request moved a send right for `active` to us, if any.
-    let active = unsafe { SendRight::from_raw(active) };
-    let code = match &active {
-        Some(control) if passive_len == 0 => match node.set_active_translator(control) {
-            Ok(()) => 0,
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        // SAFETY: the request moved a send right for `active` to us, if any.
+        let active = unsafe { RequestRight::new(active) };
+        let passive = if passive_len == 0 || passive.is_null() {
+            &[][..]
+        } else {
+            // SAFETY: MIG passes `passive_len` bytes at `passive`.
+            unsafe { std::slice::from_raw_parts(passive.cast::<u8>(), passive_len as usize) }
+        };
+        let request = TranslatorRequest { passive, passive_flags, active_flags, oldtrans_flags, active: active.get() };
+        match node.set_translator(&request) {
+            Ok(()) => {
+                drop(active.keep());
+                0
+            }
             Err(e) => e.0,
-        },
-        _ => node.refusal("file_set_translator").0,
+        }
     };
-    // The request's rights are ours only when we answer success.
-    if code != 0 {
-        let _ = active.map(SendRight::into_raw);
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_set_translator", body) }
+}
+
+/// `file_getlinknode`: what the node says `dir_link` should take.
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_getlinknode(
+    file: raw::hurd_sys_protid_t,
+    linknode: *mut RawPort,
+    linknode_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.link_node().map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+            Ok(port) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *linknode = port.into_raw();
+                    *linknode_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                }
+                0
+            }
+            Err(code) => code,
+        }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_getlinknode", body) }
+}
+
+/// The exec server, as this translator reaches it.
+fn exec_server() -> Result<&'static SendRight, Errno> {
+    static EXEC: OnceLock<SendRight> = OnceLock::new();
+    if let Some(exec) = EXEC.get() {
+        return Ok(exec);
     }
-    code
+    let exec = crate::fs::lookup("/servers/exec".as_ref(), 0, 0).map_err(|e| e.code())?;
+    Ok(EXEC.get_or_init(|| exec))
+}
+
+/// `file_exec_paths`: the node names the file to run ([`Node::exec_file`]),
+/// and the exec server is asked to load it into the client's task with a
+/// port of ours for it, so that no port of another server's reaches the
+/// program (an interpreter gets a script as `/dev/fd/N`).
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_file_exec_paths(
+    file: raw::hurd_sys_protid_t,
+    task: RawPort,
+    flags: c_int,
+    path: raw::const_string_t,
+    abspath: raw::const_string_t,
+    argv: raw::const_data_t,
+    argv_len: raw::mach_msg_type_number_t,
+    envp: raw::const_data_t,
+    envp_len: raw::mach_msg_type_number_t,
+    fds: raw::const_portarray_t,
+    fds_len: raw::mach_msg_type_number_t,
+    ports: raw::const_portarray_t,
+    ports_len: raw::mach_msg_type_number_t,
+    ints: raw::const_intarray_t,
+    ints_len: raw::mach_msg_type_number_t,
+    dealloc: raw::const_mach_port_name_array_t,
+    dealloc_len: raw::mach_msg_type_number_t,
+    destroy: raw::const_mach_port_name_array_t,
+    destroy_len: raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        let exec = match exec_server() {
+            Ok(exec) => exec,
+            Err(e) => return e.0,
+        };
+        let right = match node.exec_file().map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+            Ok(right) => right,
+            Err(code) => return code,
+        };
+        // SAFETY: every pointer and length is the request's, handed on as
+        // it came; the rights are copied into the exec server's request.
+        let code = unsafe {
+            raw::exec_exec_paths(
+                exec.as_raw(),
+                right.as_raw(),
+                raw::MACH_MSG_TYPE_COPY_SEND as _,
+                task,
+                flags,
+                path,
+                abspath,
+                argv,
+                argv_len,
+                envp,
+                envp_len,
+                fds,
+                raw::MACH_MSG_TYPE_COPY_SEND as _,
+                fds_len,
+                ports,
+                raw::MACH_MSG_TYPE_COPY_SEND as _,
+                ports_len,
+                ints,
+                ints_len,
+                dealloc,
+                dealloc_len,
+                destroy,
+                destroy_len,
+            )
+        };
+        if code == 0 {
+            // The request's rights are ours on success: the exec server
+            // has its copies.
+            let release = |name: RawPort| {
+                // SAFETY: a right the request brought, released once.
+                drop(unsafe { SendRight::from_raw(name) })
+            };
+            release(task);
+            for array in [(fds, fds_len), (ports, ports_len)] {
+                if !array.0.is_null() {
+                    // SAFETY: MIG passes `len` names at the pointer.
+                    unsafe { std::slice::from_raw_parts(array.0, array.1 as usize) }.iter().copied().for_each(release);
+                }
+            }
+        }
+        code
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_exec_paths", body) }
 }
 
 /// A client's thread took a signal while waiting for one of our replies.
@@ -1441,6 +2030,7 @@ fn prototypes_agree() {
         S_io_write,
         S_io_seek,
         S_io_reauthenticate,
+        S_io_duplicate,
         S_io_restrict_auth,
         S_io_identity,
         S_dir_lookup,
@@ -1462,6 +2052,8 @@ fn prototypes_agree() {
         S_file_utimes,
         S_file_utimens,
         S_file_set_translator,
+        S_file_exec_paths,
+        S_file_getlinknode,
         S_interrupt_operation,
         do_mach_notify_no_senders,
     );

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sandbox_spec::{Device, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION, SocketDomain};
+use sandbox_spec::{Access, Device, EntryKind, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION, SocketDomain};
 
 /// A summary of the plan followed by its tree.
 pub fn report(spec_name: &str, plan: &Plan) -> String {
@@ -122,6 +122,24 @@ pub fn socket_helpers(plan: &Plan) -> Vec<SocketHelper> {
     out
 }
 
+/// The outputs of `plan` that `exists` says are already there on the
+/// host, each named with its place in the spec: a build starts with none
+/// of its outputs (the daemon removes stale ones first), so that nothing
+/// a stranger or an earlier build left at an output's path (a link, a
+/// translator record) is ever opened for this build.
+pub fn existing_outputs(plan: &Plan, exists: impl Fn(&str) -> bool) -> Vec<String> {
+    plan.tree
+        .entries()
+        .into_iter()
+        .filter_map(|(_, entry)| match &entry.kind {
+            EntryKind::Firmlink { host, access: Access::Output } if exists(host.as_str()) => {
+                Some(format!("{}: the output {host} already exists on the host; remove it first", entry.origin))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What `plan` asks for that this version does not serve yet, each named
 /// by its place in the spec and with what to ask for instead. sandbox-root
 /// refuses to serve such a spec (rather than answer ENOSYS inside); on
@@ -178,6 +196,15 @@ mod tests {
                 "user": {{"name": "u", "uid": 1000, "group": "g", "gid": 100}}{extra}}}"#
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn outputs_already_on_the_host_are_named() {
+        let p = plan(r#", "outputs": ["/gnu/store/aaa-out", "/gnu/store/bbb-doc"]"#);
+        assert!(existing_outputs(&p, |_| false).is_empty());
+        let found = existing_outputs(&p, |path| path == "/gnu/store/bbb-doc");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("$.outputs[1]: the output /gnu/store/bbb-doc already exists"), "{}", found[0]);
     }
 
     #[test]

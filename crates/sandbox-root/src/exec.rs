@@ -4,7 +4,7 @@
 //! standard input and output passed through; answers CMD's exit status.
 
 use std::ffi::OsString;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,8 +13,13 @@ use std::process::Command;
 pub enum ExecError {
     #[error("{node}: no sandbox-root serves it ({source})")]
     NotAnEnvironment { node: PathBuf, source: hurd::fs::FsError },
-    #[error("{node}: its translator's options name no spec: {options:?}")]
-    NoSpec { node: PathBuf, options: Vec<String> },
+    #[error("{node}: not trusted as an environment of the caller's: {source}")]
+    Untrusted { node: PathBuf, source: crate::trust::Untrusted },
+    #[error("the spec {spec}: not trusted: {source}")]
+    UntrustedSpec { spec: String, source: crate::trust::Untrusted },
+    #[error("reading the caller's identity: {0}")]
+    Ids(#[from] hurd::auth::AuthError),
+
     #[error("{spec}: {message}")]
     Spec { spec: String, message: String },
     #[error("chroot to {node}: {source}")]
@@ -25,41 +30,59 @@ pub enum ExecError {
     Spawn { command: String, source: std::io::Error },
 }
 
-/// The spec sandbox-root serves on `node`: the last of its options, as
-/// `fsys_get_options` gives them.
-fn spec_of(node: &Path) -> Result<String, ExecError> {
+/// The environment on `node`, once [`crate::trust`] says the node and its
+/// spec are the caller's (uid `caller`): the spec's text, read from the
+/// file that was checked, and the translator's control port.
+fn environment(node: &Path, caller: u32) -> Result<(String, String, hurd::port::SendRight), ExecError> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
     let not_env = |source| ExecError::NotAnEnvironment { node: node.into(), source };
-    let port = hurd::fs::lookup(node, hurd::fs::O_NOTRANS, 0).map_err(not_env)?;
+    let port = hurd::fs::lookup(node, hurd::fs::O_NOTRANS | hurd::fs::O_NOLINK, 0).map_err(not_env)?;
+    let stat = hurd::fs::stat(&port).map_err(not_env)?;
     let control = hurd::fs::translator_control(&port).map_err(not_env)?;
     let options = hurd::fs::options(&control).map_err(not_env)?;
-    match options.as_slice() {
-        [program, .., spec] if program.ends_with("sandbox-root") => Ok(spec.clone()),
-        _ => Err(ExecError::NoSpec { node: node.into(), options }),
-    }
+    let facts = crate::trust::NodeFacts { owner: stat.uid, mode: stat.mode, options };
+    let spec = crate::trust::spec_of(&facts, caller)
+        .map_err(|source| ExecError::Untrusted { node: node.into(), source })?
+        .to_owned();
+    let failed = |e: std::io::Error| ExecError::Spec { spec: spec.clone(), message: e.to_string() };
+    let mut file = std::fs::File::open(&spec).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    crate::trust::only_theirs(meta.uid(), meta.mode(), caller)
+        .map_err(|source| ExecError::UntrustedSpec { spec: spec.clone(), source })?;
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(failed)?;
+    Ok((spec, text, control))
 }
 
 /// Runs `command` inside the environment on `node` and answers its exit
 /// status (128 + the signal for a command killed by one).
 pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
-    let spec = spec_of(node)?;
-    let text =
-        std::fs::read_to_string(&spec).map_err(|e| ExecError::Spec { spec: spec.clone(), message: e.to_string() })?;
+    let ids = hurd::auth::ids()?;
+    let caller = ids.euids.first().copied().unwrap_or(u32::MAX);
+    let (spec, text, control) = environment(node, caller)?;
     let plan =
         sandbox_spec::parse(&text).map_err(|e| ExecError::Spec { spec: spec.clone(), message: e.to_string() })?;
     let (program, args) = command.split_first().expect("the caller checks there is a command");
     log::debug!("exec {program:?} in {} as {}:{}", plan.exec.cwd, plan.exec.uid, plan.exec.gid);
-    // The environment becomes this process's root (the C library
-    // reparents it to no parent, so `..` at the root stays there), then
-    // the command starts in the working directory, as the build user.
-    std::os::unix::fs::chroot(node).map_err(|source| ExecError::Chroot { node: node.into(), source })?;
+    // The environment becomes this process's root: the root of the
+    // translator that was checked (not the node's name again), with no
+    // parent, so that `..` at the root stays there, as chroot makes it.
+    let root = hurd::fs::getroot(&control, None, &ids.euids, &ids.egids, 0)
+        .ok()
+        .and_then(|answer| answer.port)
+        .ok_or_else(|| ExecError::Chroot { node: node.into(), source: std::io::Error::other("fsys_getroot") })?;
+    hurd::fs::set_root(&root)
+        .map_err(|e| ExecError::Chroot { node: node.into(), source: std::io::Error::other(e.to_string()) })?;
     std::env::set_current_dir(plan.exec.cwd.as_str())
         .map_err(|source| ExecError::Chdir { cwd: plan.exec.cwd.to_string(), source })?;
-    let status = Command::new(program)
-        .args(args)
-        .env_clear()
-        .envs(&plan.exec.env)
-        .gid(plan.exec.gid)
-        .uid(plan.exec.uid)
+    // The builder gets exactly the spec's identity and descriptors 0 to 2;
+    // this process keeps none of its caller's other descriptors either.
+    hurd::auth::close_from(3);
+    let mut builder = Command::new(program);
+    builder.args(args).env_clear().envs(&plan.exec.env);
+    hurd::auth::run_as(&mut builder, plan.exec.uid, plan.exec.gid);
+    let status = builder
         .status()
         .map_err(|source| ExecError::Spawn { command: program.to_string_lossy().into_owned(), source })?;
     Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod lookup;
 pub mod reap;
+pub mod trust;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 pub mod exec;

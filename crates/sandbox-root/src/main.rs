@@ -97,8 +97,9 @@ fn main() {
         }
         return;
     }
-    if !unserved.is_empty() {
-        for what in &unserved {
+    let existing = sandbox_root::check::existing_outputs(&plan, on_host);
+    if !unserved.is_empty() || !existing.is_empty() {
+        for what in unserved.iter().chain(&existing) {
             eprintln!("{}: {name}: {what}", PROGRAM.name);
         }
         std::process::exit(EXIT_DATA);
@@ -114,6 +115,18 @@ fn serve(plan: sandbox_spec::Plan, spec: &std::path::Path) -> Result<(), String>
     let spec = std::fs::canonicalize(spec).map_err(|e| format!("{}: {e}", spec.display()))?;
     let program = std::env::args().next().unwrap_or_else(|| PROGRAM.name.to_owned());
     sandbox_root::serve::run(plan, vec![program, spec.display().to_string()]).map_err(|e| e.to_string())
+}
+
+/// Whether anything is at the host path `path`: the node itself, never
+/// through a link or a translator on it.
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn on_host(path: &str) -> bool {
+    hurd::fs::lookup(path.as_ref(), hurd::fs::O_NOTRANS | hurd::fs::O_NOLINK, 0).is_ok()
+}
+
+#[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
+fn on_host(path: &str) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]

@@ -9,21 +9,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use firmlink::link::{firmlink_port, target_for_client};
-use firmlink::readonly::open_below;
+use firmlink::link::{own_target_for_client, target_for_client};
+use firmlink::proxy::{Place, open_below};
 use hurd::errno::Errno;
-use hurd::fs::O_CREAT;
 use hurd::helper::{Helper, HelperError, Watcher};
 use hurd::port::SendRight;
 use hurd::server::{Control, Credentials, Reply, RetryKind, ServerError, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
+use hurd_translator::proxy::Access as ProxyAccess;
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
 
 use crate::check::{INET6_NODE, Serves, SocketHelper};
 use crate::lookup::{Answer, Served, answer};
+use hurd_translator::peropen::window;
 
 const S_IFDIR: u32 = 0o040_000;
 const S_IFCHR: u32 = 0o020_000;
@@ -60,30 +61,11 @@ pub enum EnvNode {
 pub struct Environment {
     plan: Plan,
     args: Vec<String>,
-    random: Mutex<u64>,
 }
 
 impl Environment {
     pub fn new(plan: Plan, args: Vec<String>) -> Arc<Environment> {
-        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id()).rotate_left(32);
-        Arc::new(Environment { plan, args, random: Mutex::new(seed | 1) })
-    }
-
-    /// Bytes for random and urandom: a SplitMix64 stream seeded at start
-    /// (statistically random, not for keys).
-    fn random_bytes(&self, n: usize) -> Vec<u8> {
-        let mut state = self.random.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::with_capacity(n + 8);
-        while out.len() < n {
-            *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = *state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            out.extend_from_slice(&(z ^ (z >> 31)).to_ne_bytes());
-        }
-        out.truncate(n);
-        out
+        Arc::new(Environment { plan, args })
     }
 }
 
@@ -107,16 +89,13 @@ impl Environment {
     }
 
     fn read(&self, node: &EnvNode, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
-        let slice = |bytes: &[u8]| {
-            let start = usize::try_from(offset).unwrap_or(0).min(bytes.len());
-            bytes[start..(start + amount).min(bytes.len())].to_vec()
-        };
+        let slice = |bytes: &[u8]| window(bytes, offset, amount).map(<[u8]>::to_vec);
         match node {
-            EnvNode::File { content, .. } => Ok(slice(content.as_bytes())),
-            EnvNode::Symlink { target, .. } => Ok(slice(target.as_bytes())),
+            EnvNode::File { content, .. } => slice(content.as_bytes()),
+            EnvNode::Symlink { target, .. } => slice(target.as_bytes()),
             EnvNode::Device(Device::Null) => Ok(Vec::new()),
             EnvNode::Device(Device::Zero | Device::Full) => Ok(vec![0; amount.min(DEVICE_READ_MAX)]),
-            EnvNode::Device(Device::Random | Device::Urandom) => Ok(self.random_bytes(amount.min(DEVICE_READ_MAX))),
+            // random and urandom are the host's nodes (see `lookup`).
             EnvNode::Device(_) => Err(Errno::ENOSYS),
             EnvNode::Slot(_) => Ok(Vec::new()),
             EnvNode::Dir(_) | EnvNode::HelperDir => Err(Errno::EISDIR),
@@ -145,7 +124,7 @@ impl Environment {
             let path = tree.path(*id).join(name);
             // An output is there once the build has made it.
             if let Ok(Resolution::Firmlink { host, access: Access::Output, .. }) = tree.resolve(path.as_str()) {
-                if hurd::fs::lookup(host.as_str().as_ref(), hurd::fs::O_NOTRANS, 0).is_err() {
+                if hurd::fs::lookup(host.as_str().as_ref(), hurd::fs::O_NOTRANS | hurd::fs::O_NOLINK, 0).is_err() {
                     continue;
                 }
             }
@@ -180,6 +159,9 @@ pub struct EnvFs {
     socket_roots: OnceLock<BTreeMap<SocketDomain, SendRight>>,
 }
 
+/// How many tops of host entries (per entry and identity) are kept.
+const HOST_TOPS_MAX: usize = 256;
+
 /// How long a helper may take to start.
 const HELPER_STARTUP: Duration = Duration::from_secs(30);
 
@@ -206,6 +188,77 @@ impl EnvFs {
             slots: Mutex::new(BTreeMap::new()),
             socket_roots: OnceLock::new(),
         })
+    }
+
+    /// `rest` below the output at `host` (in the directory `dir` inside),
+    /// opened with `flags`. An output may not be there yet, or be made and
+    /// removed: it is looked up anew each time, by its name in the store
+    /// directory (whose port is kept per client like an entry's top), as
+    /// the client and never as us, and as the node itself: a link the
+    /// build made of it is followed here, inside the environment (an
+    /// absolute one from the client's root, a relative one from `dir`),
+    /// and its port is reparented, so that `..` from it leads to `dir`.
+    #[allow(clippy::too_many_arguments)]
+    fn output(
+        self: &Arc<Self>,
+        host: &str,
+        dir: NodeId,
+        rest: &str,
+        flags: i32,
+        mode: u32,
+        place: &Place,
+        creds: &Credentials,
+    ) -> Result<Reply, Errno> {
+        use hurd::fs::{O_CREAT, O_NOLINK, O_NOTRANS, O_READ};
+        let (store, name) = host.rsplit_once('/').ok_or(Errno::EINVAL)?;
+        let store = if store.is_empty() { "/" } else { store };
+        // (The key is the store's path, which no entry has.)
+        let store = self.host_top(store, store, dir, creds, false)?;
+        let open_flags = if rest.is_empty() { flags } else { 0 };
+        let lookup = |flags| -> Result<SendRight, Errno> {
+            let found = hurd::fs::dir_lookup(&store, name, flags | O_NOLINK | O_NOTRANS, mode).map_err(|e| e.code())?;
+            match found {
+                hurd::fs::Lookup { kind: RetryKind::Normal, name, port: Some(port) } if name.is_empty() => Ok(port),
+                other => {
+                    log::warn!("the output {host} answered a lookup with {other:?}");
+                    Err(Errno::EIO)
+                }
+            }
+        };
+        // What is there first, opened for nothing (a link's contents are
+        // never changed for a client that asked to open what it names).
+        let node = match lookup(0) {
+            Err(Errno::ENOENT) if rest.is_empty() && flags & O_CREAT != 0 => lookup(open_flags)?,
+            found => found?,
+        };
+        let stat = hurd::fs::stat(&node).map_err(|e| e.code())?;
+        if stat.mode & 0o170_000 == S_IFLNK && (!rest.is_empty() || flags & O_NOLINK == 0) {
+            let link = lookup(O_READ)?;
+            let target = hurd::fs::read(&link, 0, 4096).map_err(|e| e.code())?;
+            let target = String::from_utf8(target).map_err(|_| Errno::EINVAL)?;
+            let name = if rest.is_empty() { target.clone() } else { format!("{target}/{rest}") };
+            if target.starts_with('/') {
+                return Ok(Reply::Retry { kind: RetryKind::Magical, name, port: None });
+            }
+            let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None);
+            let here = hurd::server::serve_node(protid).map_err(|e| {
+                log::error!("{e}");
+                Errno::ENOMEM
+            })?;
+            return Ok(Reply::Retry { kind: RetryKind::Reauth, name, port: Some(here) });
+        }
+        let dotdot = self.own_port(EnvNode::Dir(dir), creds).map_err(|e| {
+            log::error!("{e}");
+            Errno::ENOMEM
+        })?;
+        // Opened as the client asked (still the node itself: whatever it
+        // became meanwhile is the build's own).
+        let node = if rest.is_empty() && open_flags != 0 { lookup(open_flags)? } else { node };
+        let node = hurd::fs::reparent(&node, Some(&dotdot)).map_err(|e| e.code())?;
+        if rest.is_empty() {
+            return Ok(Reply::Open(firmlink::proxy::HostNode::new(node, place.clone(), creds.clone())));
+        }
+        open_below(&node, rest, flags, mode, place, creds)
     }
 
     /// Starts the socket servers of the environment's own that the spec
@@ -321,13 +374,16 @@ impl EnvFs {
     /// directory `parent`), as `creds` looks below it: made once per entry
     /// and credentials, then kept, so that a lookup below it costs the host
     /// one `dir_lookup`. The parent port the host keeps for `..` is
-    /// sandbox-root's own and holds nothing up.
+    /// sandbox-root's own and holds nothing up. A top the build may
+    /// change (`writable`: its build directory) is the node itself, not a
+    /// translator the build set on it.
     fn host_top(
         self: &Arc<Self>,
         entry: &str,
         host: &str,
         parent: NodeId,
         creds: &Credentials,
+        writable: bool,
     ) -> Result<Arc<SendRight>, Errno> {
         let key = (entry.to_owned(), creds.clone());
         let cached = self.host_tops.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
@@ -338,19 +394,15 @@ impl EnvFs {
             log::error!("{e}");
             Errno::ENOMEM
         })?;
-        let top = Arc::new(target_for_client(host, Some(&dotdot), creds)?);
+        let top = if writable { own_target_for_client } else { target_for_client };
+        let top = Arc::new(top(host, Some(&dotdot), creds)?);
         let mut tops = self.host_tops.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: a client that reauthenticates with ever new ids makes
+        // us forget some, not grow.
+        while tops.len() >= HOST_TOPS_MAX {
+            tops.pop_first();
+        }
         Ok(tops.entry(key).or_insert(top).clone())
-    }
-
-    /// A port to our own directory `dir`, for `file_reparent`.
-    fn dir_port(self: &Arc<Self>, dir: NodeId, creds: &Credentials) -> Result<SendRight, Errno> {
-        // `..` from the host tree comes back to this directory: no further.
-        let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None);
-        hurd::server::serve_node(protid).map_err(|e| {
-            log::error!("{e}");
-            Errno::ENOMEM
-        })
     }
 }
 
@@ -393,6 +445,15 @@ impl Filesystem for EnvFs {
         };
         let node = match answer(&env.plan.tree, start, name, flags, root_has_parent)? {
             Answer::Serve(Served::Directory(id)) => EnvNode::Dir(id),
+            Answer::Serve(Served::Device(d @ (Device::Random | Device::Urandom))) => {
+                // The host's own source, with the client's identity.
+                let port = host_node_for(&format!("/dev/{}", d.name()), creds)?;
+                return Ok(Found::Reply(Reply::Retry {
+                    kind: RetryKind::Reauth,
+                    name: String::new(),
+                    port: Some(port),
+                }));
+            }
             Answer::Serve(Served::Device(d)) => EnvNode::Device(d),
             Answer::Serve(Served::File { path, content }) => {
                 EnvNode::File { path: path.as_str().into(), content: content.into() }
@@ -407,34 +468,17 @@ impl Filesystem for EnvFs {
                 let Ok(sandbox_spec::Resolution::Directory { node: pid, .. }) = env.plan.tree.resolve(parent) else {
                     return Err(Errno::EIO);
                 };
-                if access == Access::ReadOnly {
-                    // Served by proxy: every directory below stays ours.
-                    let top = self.host_top(entry.as_str(), host.as_str(), pid, creds)?;
-                    return Ok(Found::Reply(open_below(&top, &rest, flags)?));
-                }
-                if access == Access::ReadWrite {
-                    // The host answers, as the client: what it names, or a
-                    // retry (`..` above the entry leads to our own port).
-                    let top = self.host_top(entry.as_str(), host.as_str(), pid, creds)?;
-                    let answer = hurd::fs::dir_lookup(&top, &rest, flags, mode).map_err(|e| e.code())?;
-                    return Ok(Found::Reply(Reply::Retry { kind: answer.kind, name: answer.name, port: answer.port }));
-                }
-                // An output: it may not be there yet, or be made and
-                // removed; looked up anew each time.
-                let dotdot = self.dir_port(pid, creds)?;
-                // The rest of the name is looked up on the host side; the
-                // open flags apply to what it names.
-                let open_flags = if rest.is_empty() { flags } else { 0 };
-                let port = match firmlink_port(host.as_str(), Some(&dotdot), open_flags) {
-                    // An output the builder makes as a file.
-                    Err(Errno::ENOENT) if access == Access::Output && rest.is_empty() && flags & O_CREAT != 0 => {
-                        let (parent, name) = host_parent(host.as_str(), creds)?;
-                        let made = hurd::fs::dir_lookup(&parent, &name, flags, mode).map_err(|e| e.code())?;
-                        return Ok(Found::Reply(Reply::Retry { kind: made.kind, name: made.name, port: made.port }));
-                    }
-                    made => made?,
+                // Every host node the client reaches below is a proxy of
+                // ours, with the client's identity (`firmlink::proxy`).
+                let place = Place {
+                    access: if access == Access::ReadOnly { ProxyAccess::ReadOnly } else { ProxyAccess::Writable },
+                    group: entry.as_str().into(),
                 };
-                return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
+                if access != Access::Output {
+                    let top = self.host_top(entry.as_str(), host.as_str(), pid, creds, access == Access::ReadWrite)?;
+                    return Ok(Found::Reply(open_below(&top, &rest, flags, mode, &place, creds)?));
+                }
+                return Ok(Found::Reply(self.output(host.as_str(), pid, &rest, flags, mode, &place, creds)?));
             }
             Answer::Server { server, rest } => {
                 let host_path = match server {
@@ -457,7 +501,9 @@ impl Filesystem for EnvFs {
                         return Err(Errno::ENOSYS);
                     }
                 };
-                let port = hurd::fs::lookup(host_path.as_ref(), 0, 0).map_err(|e| e.code())?;
+                // With no more than the client's identity, whether it
+                // reauthenticates or not.
+                let port = host_node_for(&host_path, creds)?;
                 return Ok(Found::Reply(Reply::Retry { kind: RetryKind::Reauth, name: rest, port: Some(port) }));
             }
             Answer::Magical(name) => {
@@ -513,6 +559,14 @@ impl Filesystem for EnvFs {
             EnvNode::Dir(_) | EnvNode::HelperDir => Err(Errno::EISDIR),
         }
     }
+}
+
+/// The host's node at `path`, looked up by us and restricted to `creds`:
+/// a port that carries no more than the client's identity, whatever the
+/// client does with it.
+fn host_node_for(path: &str, creds: &Credentials) -> Result<SendRight, Errno> {
+    let port = hurd::fs::lookup(path.as_ref(), 0, 0).map_err(|e| e.code())?;
+    hurd::fs::restrict_auth(&port, &creds.uids, &creds.gids).map_err(|e| e.code())
 }
 
 /// The directory of the host path `host`, as the client with `creds` may
