@@ -13,6 +13,25 @@
 //!                                exchange; ::1 when REMOTE is IPv6), then a
 //!                                connection to REMOTE (ADDRESS:PORT); print
 //!                                how each went
+//!
+//! Questions a sandbox's tests ask as an attacker would, speaking RPCs
+//! directly:
+//!   hurd-probe control NAME      look NAME up from the root with one
+//!                                `dir_lookup`, keep whatever port comes back
+//!                                without reauthenticating it, and ask it for
+//!                                its file system's control port
+//!   hurd-probe change PATH       open PATH for reading, then try to change it
+//!                                through that port: reopen it for writing,
+//!                                chmod it, write to it
+//!   hurd-probe read-at PATH OFFSET AMOUNT
+//!                                io_read with exactly these numbers
+//!   hurd-probe stall PATH COUNT  start COUNT reauthentications of PATH's port
+//!                                and never finish them; wait until killed
+//!   hurd-probe ids               every id of this process (effective and
+//!                                available users and groups)
+//!   hurd-probe with-ids UID GID CMD [ARG...]
+//!                                run CMD with UID and GID added to this
+//!                                process's ids
 
 #![deny(unsafe_code)]
 
@@ -27,6 +46,12 @@ const PROGRAM: Program = Program {
         "options PATH [OPTION...]",
         "bench-lookup PATH COUNT [PATH...]",
         "net PORT REMOTE",
+        "control NAME",
+        "change PATH",
+        "read-at PATH OFFSET AMOUNT",
+        "stall PATH COUNT",
+        "ids",
+        "with-ids UID GID CMD [ARG...]",
     ],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
@@ -64,6 +89,12 @@ enum Question {
     BenchLookup(Vec<std::path::PathBuf>, u32),
     Options(std::path::PathBuf, Vec<String>),
     Net(u16, std::net::SocketAddr),
+    Control(String),
+    Change(std::path::PathBuf),
+    ReadAt(std::path::PathBuf, i64, usize),
+    Stall(std::path::PathBuf, u32),
+    Ids,
+    WithIds(u32, u32, Vec<String>),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -82,6 +113,23 @@ fn parse(args: &[String]) -> Result<Question, String> {
             let port = port.parse::<u16>().map_err(|_| format!("PORT must be a port number, not {port:?}"))?;
             let remote = remote.parse().map_err(|_| format!("REMOTE must be ADDRESS:PORT, not {remote:?}"))?;
             Ok(Question::Net(port, remote))
+        }
+        [cmd, name] if cmd == "control" => Ok(Question::Control(name.clone())),
+        [cmd, path] if cmd == "change" => Ok(Question::Change(path.into())),
+        [cmd, path, offset, amount] if cmd == "read-at" => {
+            let offset = offset.parse().map_err(|_| format!("OFFSET must be a number, not {offset:?}"))?;
+            let amount = amount.parse().map_err(|_| format!("AMOUNT must be a number, not {amount:?}"))?;
+            Ok(Question::ReadAt(path.into(), offset, amount))
+        }
+        [cmd, path, count] if cmd == "stall" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Question::Stall(path.into(), n)),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
+        [cmd] if cmd == "ids" => Ok(Question::Ids),
+        [cmd, uid, gid, command @ ..] if cmd == "with-ids" && !command.is_empty() => {
+            let uid = uid.parse().map_err(|_| format!("UID must be a number, not {uid:?}"))?;
+            let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
+            Ok(Question::WithIds(uid, gid, command.to_vec()))
         }
         [] => Err("no question: `translator PATH` or `pids`".into()),
         _ => Err(format!("unknown question: {}", args.join(" "))),
@@ -108,6 +156,54 @@ fn ask(question: &Question) -> Result<String, String> {
             Ok(hurd::fs::options(&control).map_err(|e| e.to_string())?.join(" "))
         }
         Question::Net(..) => unreachable!("answered without the Hurd"),
+        Question::Control(name) => {
+            let root = hurd::fs::root().map_err(|e| e.to_string())?;
+            let answer = hurd::fs::dir_lookup(&root, name, 0, 0).map_err(|e| e.to_string())?;
+            let port = answer.port.ok_or("the lookup answered no port")?;
+            Ok(format!("control: {}", said(hurd::fs::getcontrol(&port).map(drop))))
+        }
+        Question::Change(path) => {
+            let port = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            let reopen = hurd::fs::dir_lookup(&port, "", hurd::fs::O_WRITE, 0).map(drop);
+            let chmod = hurd::fs::chmod(&port, 0o777);
+            let write = hurd::fs::write(&port, 0, b"x").map(drop);
+            Ok(format!("reopen-write: {}\nchmod: {}\nwrite: {}", said(reopen), said(chmod), said(write)))
+        }
+        Question::ReadAt(path, offset, amount) => {
+            let port = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            let read = hurd::fs::read(&port, *offset, *amount);
+            Ok(format!("read: {}", read.map_or_else(|e| e.code().to_string(), |b| format!("{} bytes", b.len()))))
+        }
+        Question::Stall(path, count) => {
+            let port = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            let pending: Vec<_> = (0..*count)
+                .map(|_| hurd::fs::start_reauthentication(&port))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            println!("stalled {}", pending.len());
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        Question::Ids => {
+            let ids = hurd::auth::ids().map_err(|e| e.to_string())?;
+            let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            Ok(format!(
+                "euids={} auids={} egids={} agids={}",
+                list(&ids.euids),
+                list(&ids.auids),
+                list(&ids.egids),
+                list(&ids.agids)
+            ))
+        }
+        Question::WithIds(uid, gid, command) => {
+            hurd::auth::add(*uid, *gid).map_err(|e| e.to_string())?;
+            let status = std::process::Command::new(&command[0])
+                .args(&command[1..])
+                .status()
+                .map_err(|e| format!("{}: {e}", command[0]))?;
+            std::process::exit(status.code().unwrap_or(128));
+        }
         Question::BenchLookup(paths, count) => {
             let start = std::time::Instant::now();
             for _ in 0..*count {
@@ -152,6 +248,12 @@ fn net(port: u16, remote: std::net::SocketAddr) -> String {
     format!("loopback: {}\nremote: {}", say(loopback), say(remote))
 }
 
+/// "ok", or the error's code.
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn said(result: Result<(), hurd::fs::FsError>) -> String {
+    result.map_or_else(|e| e.code().to_string(), |()| "ok".to_owned())
+}
+
 #[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
 fn ask(_: &Question) -> Result<String, String> {
     Err("needs GNU/Hurd (and hurd-sys built from a GNU/Hurd sysroot)".into())
@@ -185,6 +287,21 @@ mod tests {
         );
         assert!(parse(&s(&["net", "x", "192.0.2.1:80"])).unwrap_err().contains("PORT"));
         assert!(parse(&s(&["net", "7777", "nowhere"])).unwrap_err().contains("REMOTE"));
+        assert_eq!(parse(&s(&["control", "servers/socket/1"])), Ok(Question::Control("servers/socket/1".into())));
+        assert_eq!(parse(&s(&["change", "/a"])), Ok(Question::Change("/a".into())));
+        assert_eq!(
+            parse(&s(&["read-at", "/a", "9223372036854775807", "18446744073709551615"])),
+            Ok(Question::ReadAt("/a".into(), i64::MAX, usize::MAX))
+        );
+        assert!(parse(&s(&["read-at", "/a", "x", "1"])).unwrap_err().contains("OFFSET"));
+        assert_eq!(parse(&s(&["stall", "/", "40"])), Ok(Question::Stall("/".into(), 40)));
+        assert!(parse(&s(&["stall", "/", "0"])).is_err());
+        assert_eq!(parse(&s(&["ids"])), Ok(Question::Ids));
+        assert_eq!(
+            parse(&s(&["with-ids", "5", "6", "/bin/true"])),
+            Ok(Question::WithIds(5, 6, vec!["/bin/true".into()]))
+        );
+        assert!(parse(&s(&["with-ids", "5", "6"])).is_err());
     }
 
     #[test]
