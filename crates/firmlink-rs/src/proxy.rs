@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use hurd::errno::Errno;
-use hurd::fs::FS_TRANS_SET;
 use hurd::fs::{self, Lookup};
+use hurd::fs::{FS_TRANS_EXCL, FS_TRANS_SET};
 use hurd::port::SendRight;
 use hurd::server::{Credentials, Node, Reply, Stat, TranslatorRequest};
 use hurd_translator::open::check_readonly;
@@ -16,13 +16,65 @@ use hurd_translator::proxy::{Access, HOPS_MAX, Next, forwards, next, passive_all
 // The pure decision's own copy of the flag is the headers' value.
 const _: () = assert!(hurd_translator::proxy::FS_TRANS_FORCE == hurd::fs::FS_TRANS_FORCE);
 
-/// Where a proxied node belongs: its access, and the tree (one entry of
-/// an environment, one firmlink's target) that links and renames stay
-/// within.
+/// Where a proxied node belongs: its access, the tree (one entry of an
+/// environment, one firmlink's target) that links and renames stay
+/// within, and the active translators set below it.
 #[derive(Debug, Clone)]
 pub struct Place {
     pub access: Access,
     pub group: Arc<str>,
+    pub translators: Arc<Translators>,
+}
+
+/// Active translators clients set on host nodes, kept here and never on
+/// the host: the host would hand such a translator a port to the
+/// directory above it with no identity, which the translator could
+/// reauthenticate into a host port of its own. Lookups through a proxy
+/// meet them here instead, and get their root with a proxy of ours as
+/// `..`. They end with their processes; the records end with us.
+#[derive(Debug, Default)]
+pub struct Translators {
+    active: std::sync::Mutex<Vec<Active>>,
+}
+
+#[derive(Debug)]
+struct Active {
+    /// The node's identity port (`io_identity`).
+    node: SendRight,
+    control: SendRight,
+}
+
+impl Translators {
+    fn any(&self) -> bool {
+        !self.active.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// The control port of the translator on the node whose identity port
+    /// is `node`, if one is set.
+    fn on(&self, node: &SendRight) -> Option<SendRight> {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        active.iter().find(|a| a.node.as_raw() == node.as_raw()).and_then(|a| a.control.try_clone().ok())
+    }
+
+    fn set(&self, node: SendRight, control: Option<SendRight>, exclusive: bool) -> Result<(), Errno> {
+        let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        let at = active.iter().position(|a| a.node.as_raw() == node.as_raw());
+        if exclusive && at.is_some() && control.is_some() {
+            return Err(Errno::EBUSY);
+        }
+        if let Some(at) = at {
+            active.remove(at);
+        }
+        if let Some(control) = control {
+            active.push(Active { node, control });
+        }
+        Ok(())
+    }
+
+    /// Forgets the translator on `node` (it is gone).
+    fn forget(&self, node: &SendRight) {
+        self.active.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| a.node.as_raw() != node.as_raw());
+    }
 }
 
 /// One open of a host node, as one client opened it: the host's port
@@ -66,6 +118,8 @@ pub fn open_below(
 ) -> Result<Reply, Errno> {
     if place.access == Access::ReadOnly {
         check_readonly(flags)?;
+    } else if place.translators.any() {
+        return walk(dir, name, flags, mode, place, creds);
     }
     let mut answer = fs::dir_lookup(dir, name, flags, mode).map_err(|e| e.code())?;
     for _ in 0..HOPS_MAX {
@@ -80,6 +134,101 @@ pub fn open_below(
         }
     }
     Err(Errno::ELOOP)
+}
+
+/// `rest` after `name`, as one name.
+fn join(name: &str, rest: &str) -> String {
+    match (name.is_empty(), rest.is_empty()) {
+        (_, true) => name.to_owned(),
+        (true, false) => rest.to_owned(),
+        (false, false) => format!("{name}/{rest}"),
+    }
+}
+
+/// [`open_below`] one name at a time, so that a node carrying one of the
+/// active translators kept here ([`Translators`]) is met: its root is
+/// asked for with a proxy of the directory as `..`, and the client goes on
+/// there.
+fn walk(
+    dir: &SendRight,
+    name: &str,
+    flags: i32,
+    mode: u32,
+    place: &Place,
+    creds: &Credentials,
+) -> Result<Reply, Errno> {
+    let mut here = dir.try_clone().map_err(|_| Errno::EIO)?;
+    let mut rest = name.to_owned();
+    for _ in 0..HOPS_MAX * 8 {
+        let name = rest.trim_start_matches('/').to_owned();
+        let (first, after) = name.split_once('/').unwrap_or((&name, ""));
+        let last = after.is_empty();
+        let step_flags = if last { flags } else { 0 };
+        let Lookup { kind, name: left, port } = fs::dir_lookup(&here, first, step_flags, mode).map_err(|e| e.code())?;
+        let Some(port) = port else {
+            return Ok(Reply::Retry { kind, name: join(&left, after), port: None });
+        };
+        match next(kind, &left, hurd::server::serves(&port)) {
+            Next::Client => return Ok(Reply::Retry { kind, name: join(&left, after), port: Some(port) }),
+            Next::Continue => {
+                here = port;
+                rest = join(&left, after);
+                continue;
+            }
+            Next::Done => {}
+        }
+        if !(last && flags & fs::O_NOTRANS != 0) {
+            if let Some(reply) = translated(&port, &here, after, step_flags, place, creds)? {
+                return Ok(reply);
+            }
+        }
+        if last {
+            return Ok(Reply::Open(HostNode::new(port, place.clone(), creds.clone())));
+        }
+        here = port;
+        rest = after.to_owned();
+    }
+    Err(Errno::ELOOP)
+}
+
+/// If `node` (looked up in `dir`) carries a translator kept here: the
+/// retry to its root for a client with `creds`, `rest` left to look up.
+fn translated(
+    node: &SendRight,
+    dir: &SendRight,
+    rest: &str,
+    flags: i32,
+    place: &Place,
+    creds: &Credentials,
+) -> Result<Option<Reply>, Errno> {
+    let Ok((id, _)) = fs::identity(node) else { return Ok(None) };
+    let Some(control) = place.translators.on(&id) else { return Ok(None) };
+    let dir = dir.try_clone().map_err(|_| Errno::EIO)?;
+    let dotdot = hurd::server::serve_node(HostNode::new(dir, place.clone(), creds.clone())).map_err(|e| {
+        log::error!("{e}");
+        Errno::ENOMEM
+    })?;
+    match fs::getroot(&control, Some(&dotdot), &creds.uids, &creds.gids, flags) {
+        Ok(root) => Ok(Some(Reply::Retry { kind: root.kind, name: join(&root.name, rest), port: root.port })),
+        // The translator is gone: the node is a plain node again.
+        Err(e) if e.code() == Errno::MACH_SEND_INVALID_DEST => {
+            place.translators.forget(&id);
+            Ok(None)
+        }
+        Err(e) => Err(e.code()),
+    }
+}
+
+impl HostNode {
+    /// The identity port of the node, if the client may set a translator
+    /// on it: as a file system checks it, only its owner (or root).
+    fn owned_identity(&self) -> Result<SendRight, Errno> {
+        let stat = fs::stat(&self.host).map_err(|e| e.code())?;
+        if !self.creds.uids.iter().any(|&u| u == stat.uid || u == 0) {
+            return Err(Errno::EPERM);
+        }
+        Ok(fs::identity(&self.host).map_err(|e| e.code())?.0)
+    }
 }
 
 impl Node for HostNode {
@@ -149,13 +298,16 @@ impl Node for HostNode {
         }
         // (An active part with no control port clears one, which the C
         // library asks for when it makes a link: there is none here.)
-        if request.active.is_some() {
-            // Set on the host's node, the host would hand it a port to the
-            // directory above with no identity, which it can
-            // reauthenticate into a host port of the build user's: not
-            // until sandbox-root keeps such translators itself.
-            log::info!("refused an active translator on a node of {} (EPERM)", self.place.group);
-            return Err(Errno::EPERM);
+        if request.active.is_some() || request.active_flags & FS_TRANS_SET != 0 {
+            // An active translator (or none, to clear one) is kept here,
+            // never set on the host's node (see [`Translators`]).
+            let id = self.owned_identity()?;
+            let control = request.active.map(|c| c.try_clone().map_err(|_| Errno::EIO)).transpose()?;
+            let exclusive = request.active_flags & FS_TRANS_EXCL != 0;
+            // (Clearing one where none is: a link being made.)
+            if control.is_some() || self.place.translators.on(&id).is_some() {
+                self.place.translators.set(id, control, exclusive)?;
+            }
         }
         if sets_passive {
             // A link or a socket node, as the C library makes them.
@@ -181,6 +333,11 @@ impl Node for HostNode {
         self.writable()?;
         let to_dir = to_dir.and_then(|d| d.host_in(&self.place.group)).ok_or(Errno::EXDEV)?;
         fs::rename(&self.host, name, to_dir, to_name, excl).map_err(|e| e.code())
+    }
+
+    fn translator_control(&self) -> Result<SendRight, Errno> {
+        let id = self.owned_identity()?;
+        self.place.translators.on(&id).ok_or(Errno::ENXIO)
     }
 
     fn link_node(&self) -> Result<Arc<dyn Node>, Errno> {

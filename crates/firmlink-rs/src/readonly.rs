@@ -25,6 +25,6 @@ pub fn open_readonly(
     flags: i32,
 ) -> Result<Reply, Errno> {
     check_readonly(flags)?;
-    let place = Place { access: Access::ReadOnly, group: Arc::from(target) };
+    let place = Place { access: Access::ReadOnly, group: Arc::from(target), translators: Default::default() };
     open_below(&target_for_client(target, dotdot, creds)?, rest, flags, 0, &place, creds)
 }

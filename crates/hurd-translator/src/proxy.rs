@@ -165,6 +165,27 @@ mod tests {
         assert!(passive_allowed(b"", 0x4), "clearing a record");
     }
 
+    proptest::proptest! {
+        /// Whatever record a client sends: an answer, never a panic, and
+        /// only the C library's two programs (or nothing) let through.
+        #[test]
+        fn any_record_is_judged(argz in proptest::collection::vec(proptest::num::u8::ANY, 0..64), flags in proptest::num::i32::ANY) {
+            if passive_allowed(&argz, flags) {
+                proptest::prop_assert!(flags & FS_TRANS_FORCE == 0);
+                let program = argz.split(|&b| b == 0).next().unwrap_or_default();
+                proptest::prop_assert!(program.is_empty() || program == b"/hurd/symlink" || program == b"/hurd/ifsock");
+            }
+        }
+
+        /// No routine name makes a read-only node forward a change.
+        #[test]
+        fn read_only_forwards_only_reads(name in "[a-z_]{0,24}") {
+            if forwards(&name, Access::ReadOnly) {
+                proptest::prop_assert!(READS.contains(&name.as_str()));
+            }
+        }
+    }
+
     #[test]
     fn other_passive_translators_never() {
         for argz in [

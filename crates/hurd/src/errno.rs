@@ -29,6 +29,7 @@ impl Errno {
     pub const ENOENT: Errno = hurd(2);
     pub const ESRCH: Errno = hurd(3);
     pub const EIO: Errno = hurd(5);
+    pub const ENXIO: Errno = hurd(6);
     pub const EBADF: Errno = hurd(9);
     pub const ENOMEM: Errno = hurd(12);
     pub const EACCES: Errno = hurd(13);
@@ -71,6 +72,7 @@ impl Errno {
             Errno::ENOENT => "ENOENT",
             Errno::ESRCH => "ESRCH",
             Errno::EIO => "EIO",
+            Errno::ENXIO => "ENXIO",
             Errno::EBADF => "EBADF",
             Errno::ENOMEM => "ENOMEM",
             Errno::EACCES => "EACCES",

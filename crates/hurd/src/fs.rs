@@ -53,6 +53,8 @@ pub const O_EXCL: i32 = raw::O_EXCL as i32;
 /// passive one as it is, never as a node type.
 pub const FS_TRANS_SET: i32 = raw::FS_TRANS_SET as i32;
 pub const FS_TRANS_FORCE: i32 = raw::FS_TRANS_FORCE as i32;
+/// With `FS_TRANS_SET`: not if one is there already.
+pub const FS_TRANS_EXCL: i32 = raw::FS_TRANS_EXCL as i32;
 
 /// Looks `path` up from this process's root and working directory, with
 /// open flags `flags` (the Hurd's `O_*`) and, for a creation, `mode`.
@@ -490,4 +492,19 @@ pub fn start_reauthentication(io: &SendRight) -> Result<crate::port::ReceiveRigh
     let code = unsafe { raw::io_reauthenticate(io.as_raw(), rendezvous.as_raw(), raw::MACH_MSG_TYPE_MAKE_SEND as _) };
     check(code).map_err(error)?;
     Ok(rendezvous)
+}
+
+/// `io_identity`: a port that names the node (the same port for every
+/// open of it, so the same name in this task), and its file number.
+pub fn identity(io: &SendRight) -> Result<(SendRight, u64), FsError> {
+    let error = |code| FsError::Io { rpc: "io_identity", code };
+    let (mut id, mut fsid, mut fileno): (raw::mach_port_t, raw::mach_port_t, raw::ino64_t) = (0, 0, 0);
+    // SAFETY: the reply's rights, if any, are ours.
+    let code = unsafe { raw::io_identity(io.as_raw(), &mut id, &mut fsid, &mut fileno) };
+    check(code).map_err(error)?;
+    // SAFETY: as above; the file system's id is not needed.
+    drop(unsafe { SendRight::from_raw(fsid) });
+    // SAFETY: as above.
+    let id = unsafe { SendRight::from_raw(id) }.ok_or(error(Errno::EIO))?;
+    Ok((id, fileno))
 }

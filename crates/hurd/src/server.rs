@@ -207,6 +207,12 @@ pub trait Node: Send + Sync {
         Err(unsupported("file_exec_paths"))
     }
 
+    /// `file_get_translator_cntl`: the control port of the active
+    /// translator on this node.
+    fn translator_control(&self) -> Result<SendRight, Errno> {
+        Err(unsupported("file_get_translator_cntl"))
+    }
+
     /// `file_getlinknode`: the node `dir_link` is to take for this one.
     fn link_node(&self) -> Result<Arc<dyn Node>, Errno> {
         Err(unsupported("file_getlinknode"))
@@ -459,8 +465,9 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
 /// goaway) or, with `idle` set, until no request has come for that long.
 pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
     let set = registry()?.set.as_raw();
-    let helpers: Vec<_> =
-        (1..threads.max(1)).map(|_| std::thread::spawn(move || server_loop(set, idle, true))).collect();
+    let threads = threads.max(1);
+    THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
+    let helpers: Vec<_> = (1..threads).map(|_| std::thread::spawn(move || server_loop(set, idle, true))).collect();
     server_loop(set, idle, true);
     drop(helpers);
     Ok(())
@@ -476,8 +483,10 @@ pub const THREADS_MAX: usize = 256;
 /// before it ends.
 const EXTRA_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Room enough for a routine and the C library's message buffers.
-const EXTRA_STACK: usize = 512 * 1024;
+/// Room for a routine and the C library's message buffers, which grow on
+/// the stack with the largest request received (the size of every other
+/// thread's stack).
+const EXTRA_STACK: usize = 2 * 1024 * 1024;
 
 /// The pool's threads waiting for a request, and all of them.
 static IDLE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
@@ -491,16 +500,19 @@ impl Busy {
     fn start() -> Busy {
         use std::sync::atomic::Ordering::SeqCst;
         if IDLE.fetch_sub(1, SeqCst) <= 1 {
-            if THREADS.load(SeqCst) < THREADS_MAX {
+            // Counted before it runs, so that a burst cannot pass the limit.
+            if THREADS.fetch_add(1, SeqCst) < THREADS_MAX {
                 if let Ok(set) = registry().map(|r| r.set.as_raw()) {
                     let spawned = std::thread::Builder::new()
                         .stack_size(EXTRA_STACK)
                         .spawn(move || server_loop(set, Some(EXTRA_IDLE), true));
                     if let Err(e) = spawned {
+                        THREADS.fetch_sub(1, SeqCst);
                         log::warn!("starting one more server thread: {e}");
                     }
                 }
             } else {
+                THREADS.fetch_sub(1, SeqCst);
                 log_once("server threads", || format!("all {THREADS_MAX} server threads are busy; requests wait"));
             }
         }
@@ -537,6 +549,7 @@ unsafe extern "C" fn pool_demux(
 /// still sets itself up (a helper asks about the node it sits on).
 pub fn serve_in_background(threads: usize) -> Result<(), ServerError> {
     let set = registry()?.set.as_raw();
+    THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
     for _ in 0..threads {
         std::thread::spawn(move || server_loop(set, None, true));
     }
@@ -550,7 +563,6 @@ fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool: bool) {
     use std::sync::atomic::Ordering::SeqCst;
     let demultiplexer = if pool { pool_demux } else { demux };
     if pool {
-        THREADS.fetch_add(1, SeqCst);
         IDLE.fetch_add(1, SeqCst);
     }
     loop {
@@ -1832,6 +1844,33 @@ pub unsafe extern "C" fn S_file_set_translator(
     unsafe { on_protid(file, "file_set_translator", body) }
 }
 
+/// `file_get_translator_cntl`: what the node says.
+///
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_get_translator_cntl(
+    file: raw::hurd_sys_protid_t,
+    control: *mut RawPort,
+    control_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
+        match node.translator_control() {
+            Ok(port) => {
+                // SAFETY: the out-parameters are the stub's.
+                unsafe {
+                    *control = port.into_raw();
+                    *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                }
+                0
+            }
+            Err(e) => e.0,
+        }
+    };
+    // SAFETY: the stub holds the protid for this call.
+    unsafe { on_protid(file, "file_get_translator_cntl", body) }
+}
+
 /// `file_getlinknode`: what the node says `dir_link` should take.
 ///
 /// # Safety
@@ -2054,6 +2093,7 @@ fn prototypes_agree() {
         S_file_set_translator,
         S_file_exec_paths,
         S_file_getlinknode,
+        S_file_get_translator_cntl,
         S_interrupt_operation,
         do_mach_notify_no_senders,
     );

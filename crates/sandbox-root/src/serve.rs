@@ -149,6 +149,8 @@ pub struct EnvFs {
     /// The tops of host entries as each set of credentials looks below
     /// them (see [`EnvFs::host_top`]).
     host_tops: Mutex<BTreeMap<(String, Credentials), Arc<SendRight>>>,
+    /// The active translators the build set on host nodes, kept here.
+    translators: Arc<firmlink::proxy::Translators>,
     /// The socket servers of its own the plan asks for, as helpers.
     socket_helpers: Vec<SocketHelper>,
     /// The helpers sandbox-root started, with what each serves.
@@ -184,6 +186,7 @@ impl EnvFs {
             socket_helpers: crate::check::socket_helpers(&env.plan),
             env,
             host_tops: Mutex::new(BTreeMap::new()),
+            translators: Arc::default(),
             helpers: OnceLock::new(),
             slots: Mutex::new(BTreeMap::new()),
             socket_roots: OnceLock::new(),
@@ -473,6 +476,7 @@ impl Filesystem for EnvFs {
                 let place = Place {
                     access: if access == Access::ReadOnly { ProxyAccess::ReadOnly } else { ProxyAccess::Writable },
                     group: entry.as_str().into(),
+                    translators: self.translators.clone(),
                 };
                 if access != Access::Output {
                     let top = self.host_top(entry.as_str(), host.as_str(), pid, creds, access == Access::ReadWrite)?;

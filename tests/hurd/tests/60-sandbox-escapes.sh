@@ -59,8 +59,10 @@ settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed"
 # 1. Translators the build sets on host nodes: no passive record ever
 # (the host would start it as the node's owner with the host's root, and
 # keep it), not /hurd/fifo's either (the host would start it as the build
-# user with the host's root); no active one (the host would hand it a
-# port above it with no identity); links and sockets still work.
+# user with the host's root); links still work. An active translator the
+# build starts itself runs inside, as the build user, with the
+# environment as its root, and is kept by sandbox-root, never set on the
+# host's node (the host would hand it a port above it with no identity).
 "$sr" exec "$root" -- /bin/sh -c '
   touch node && mkdir "$out" && touch "$out/node"
   for n in node "$out/node"; do
@@ -68,12 +70,16 @@ settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed"
   done
   ln -s ../node link && [ -h link ] && echo "symlink=made"
   if mkfifo fifo 2> /dev/null; then echo "fifo=made"; fi
-  touch t
-  if settrans -a t /hurd/firmlink / 2> /dev/null; then echo "active=set"; fi
+  touch t t2
+  settrans -a t /hurd/firmlink /etc && echo "active=$(grep -c guixbuilder01 t/passwd)"
+  settrans -g t && [ ! -e t/passwd ] && echo "active=gone"
+  settrans -a t2 /hurd/firmlink /etc
 ' > out1 2> err1 || bad "exec (translators) failed: $(cat err1)"
 cat out1
 grep -q "passive=set" out1 && bad "the build set a passive translator: $(grep passive= out1)"
-grep -qx "active=set" out1 && bad "the build set an active translator on a host node"
+grep -qx "active=1" out1 || bad "an active translator started inside does not see the environment: $(cat out1 err1)"
+grep -qx "active=gone" out1 || bad "the build could not remove its own active translator: $(cat err1)"
+[ -e host/build/t2/passwd ] && bad "an active translator the build set is on the host's node"
 grep -qx "fifo=made" out1 && bad "the build made a FIFO the host serves"
 grep -qx "symlink=made" out1 || bad "the build cannot make a symbolic link: $(cat err1)"
 
