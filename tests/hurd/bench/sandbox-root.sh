@@ -113,6 +113,54 @@ best() {
 }
 read_env=$(best "$root/gnu/store/000-input/big")
 read_direct=$(best "$big")
+# Build-directory I/O (every node there is a proxy of sandbox-root's):
+# 200 small files made, written, read and removed; a 16 MiB file written
+# and read back. Best of 3, through the environment and directly.
+small() {
+  b=
+  for _ in 1 2 3; do
+    s0=$(now)
+    i=0
+    while [ "$i" -lt 200 ]; do echo data > "$1/small$i"; i=$((i + 1)); done
+    cat "$1"/small* > /dev/null
+    rm -f "$1"/small*
+    s1=$(now)
+    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
+  done
+  echo "$b"
+}
+seqwrite() {
+  b=
+  for _ in 1 2 3; do
+    s0=$(now)
+    dd if="$big" of="$1/big" bs=1M 2> /dev/null
+    s1=$(now)
+    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
+  done
+  echo "$b"
+}
+small_env=$(small "$root/build")
+small_direct=$(small "$here/build")
+write_env=$(seqwrite "$root/build")
+write_direct=$(seqwrite "$here/build")
+bread_env=$(best "$root/build/big")
+bread_direct=$(best "$here/build/big")
+rm -f "$here/build/big"
+# Exec of a binary below a read-only input, 100 times.
+cp /bin/true "$here/store/000-input/true"
+execs() {
+  b=
+  for _ in 1 2 3; do
+    s0=$(now)
+    i=0
+    while [ "$i" -lt 100 ]; do "$1"; i=$((i + 1)); done
+    s1=$(now)
+    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
+  done
+  echo "$b"
+}
+exec_env=$(execs "$root/gnu/store/000-input/true")
+exec_direct=$(execs "$here/store/000-input/true")
 t5=$(now)
 settrans -g "$root"
 t6=$(now)
@@ -135,4 +183,4 @@ t10=$(now)
 sleep 1
 left_c=$(($(processes sandbox-root "$here") + $(servers) - servers_before))
 
-echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct many_env=$many_env many_direct=$many_direct read_env=$read_env read_direct=$read_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
+echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct many_env=$many_env many_direct=$many_direct read_env=$read_env read_direct=$read_direct small_env=$small_env small_direct=$small_direct write_env=$write_env write_direct=$write_direct bread_env=$bread_env bread_direct=$bread_direct exec_env=$exec_env exec_direct=$exec_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
