@@ -931,6 +931,34 @@ fn control_of(slot: Option<&Slot>) -> Option<&Arc<dyn Control>> {
     }
 }
 
+/// A node a routine made, served on a new port for the client.
+fn served(node: Result<Arc<dyn Node>, Errno>) -> Result<SendRight, raw::kern_return_t> {
+    node.map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0))
+}
+
+/// Answers one port in the out-parameters `port`/`poly` (moved to the
+/// client), or the error.
+///
+/// # Safety
+/// `port` and `poly` are a routine's out-parameters for one port.
+unsafe fn answer_port(
+    result: Result<SendRight, raw::kern_return_t>,
+    port: *mut RawPort,
+    poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    match result {
+        Ok(right) => {
+            // SAFETY: see above.
+            unsafe {
+                *port = right.into_raw();
+                *poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+            }
+            0
+        }
+        Err(code) => code,
+    }
+}
+
 /// A send right a request brought: the routine's only once it answers
 /// success (on an error the message server destroys the request, rights
 /// included). Dropping it never releases the right, even when the
@@ -1436,17 +1464,9 @@ unsafe fn restricted(
         gids: have.gids.iter().copied().filter(|g| want_g.contains(g)).collect(),
     };
     let serve = |n| if own { serve_own_node(n) } else { serve_node(n) };
-    match node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve(n).map_err(|_| Errno::ENOMEM.0)) {
-        Ok(port) => {
-            // SAFETY: the out-parameters are the caller's.
-            unsafe {
-                *new = port.into_raw();
-                *new_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-            }
-            0
-        }
-        Err(code) => code,
-    }
+    let port = node.with_credentials(creds).map_err(|e| e.0).and_then(|n| serve(n).map_err(|_| Errno::ENOMEM.0));
+    // SAFETY: the out-parameters are the caller's.
+    unsafe { answer_port(port, new, new_poly) }
 }
 
 /// # Safety
@@ -1461,20 +1481,12 @@ pub unsafe extern "C" fn S_file_reparent(
     let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
         // SAFETY: the request brought a send right for `parent` (or null).
         let parent = unsafe { RequestRight::new(parent) };
-        let reparented =
-            node.reparent(parent.get()).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0));
-        match reparented {
-            Ok(port) => {
-                // SAFETY: the out-parameters are the stub's.
-                unsafe {
-                    *new_file = port.into_raw();
-                    *new_file_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                }
-                drop(parent.keep());
-                0
-            }
-            Err(code) => code,
+        // SAFETY: the out-parameters are the stub's.
+        let code = unsafe { answer_port(served(node.reparent(parent.get())), new_file, new_file_poly) };
+        if code == 0 {
+            drop(parent.keep());
         }
+        code
     };
     // SAFETY: the stub holds the protid for this call.
     unsafe { on_protid(file, "file_reparent", body) }
@@ -1730,17 +1742,8 @@ pub unsafe extern "C" fn S_dir_mkfile(
     new_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
-        match node.mkfile(flags, mode).map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
-            Ok(port) => {
-                // SAFETY: the out-parameters are the stub's.
-                unsafe {
-                    *new = port.into_raw();
-                    *new_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                }
-                0
-            }
-            Err(code) => code,
-        }
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { answer_port(served(node.mkfile(flags, mode)), new, new_poly) }
     };
     // SAFETY: the stub holds the protid for this call.
     unsafe { on_protid(dir, "dir_mkfile", body) }
@@ -1855,17 +1858,8 @@ pub unsafe extern "C" fn S_file_get_translator_cntl(
     control_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
-        match node.translator_control() {
-            Ok(port) => {
-                // SAFETY: the out-parameters are the stub's.
-                unsafe {
-                    *control = port.into_raw();
-                    *control_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                }
-                0
-            }
-            Err(e) => e.0,
-        }
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { answer_port(node.translator_control().map_err(|e| e.0), control, control_poly) }
     };
     // SAFETY: the stub holds the protid for this call.
     unsafe { on_protid(file, "file_get_translator_cntl", body) }
@@ -1882,17 +1876,8 @@ pub unsafe extern "C" fn S_file_getlinknode(
     linknode_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
-        match node.link_node().map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
-            Ok(port) => {
-                // SAFETY: the out-parameters are the stub's.
-                unsafe {
-                    *linknode = port.into_raw();
-                    *linknode_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
-                }
-                0
-            }
-            Err(code) => code,
-        }
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { answer_port(served(node.link_node()), linknode, linknode_poly) }
     };
     // SAFETY: the stub holds the protid for this call.
     unsafe { on_protid(file, "file_getlinknode", body) }
@@ -1943,7 +1928,7 @@ pub unsafe extern "C" fn S_file_exec_paths(
             Ok(exec) => exec,
             Err(e) => return e.0,
         };
-        let right = match node.exec_file().map_err(|e| e.0).and_then(|n| serve_node(n).map_err(|_| Errno::ENOMEM.0)) {
+        let right = match served(node.exec_file()) {
             Ok(right) => right,
             Err(code) => return code,
         };

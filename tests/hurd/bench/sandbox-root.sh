@@ -100,67 +100,46 @@ for _ in 1 2 3; do
   build_env=$(least "$build_env" "$(hurd-probe bench-lookup "$root/build/file" 500)")
   build_direct=$(least "$build_direct" "$(hurd-probe bench-lookup "$here/build/file" 500)")
 done
-# Reading the large file of a (read-only) input: best of 3 each way.
-best() {
+# The best of 3 runs of a command, in nanoseconds.
+best3() {
   b=
   for _ in 1 2 3; do
     s0=$(now)
-    dd if="$1" of=/dev/null bs=1M 2> /dev/null
+    "$@"
     s1=$(now)
     if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
   done
   echo "$b"
 }
-read_env=$(best "$root/gnu/store/000-input/big")
-read_direct=$(best "$big")
+# Reading the large file of a (read-only) input: best of 3 each way.
+readall() { dd if="$1" of=/dev/null bs=1M 2> /dev/null; }
+read_env=$(best3 readall "$root/gnu/store/000-input/big")
+read_direct=$(best3 readall "$big")
 # Build-directory I/O (every node there is a proxy of sandbox-root's):
 # 200 small files made, written, read and removed; a 16 MiB file written
 # and read back. Best of 3, through the environment and directly.
 small() {
-  b=
-  for _ in 1 2 3; do
-    s0=$(now)
-    i=0
-    while [ "$i" -lt 200 ]; do echo data > "$1/small$i"; i=$((i + 1)); done
-    cat "$1"/small* > /dev/null
-    rm -f "$1"/small*
-    s1=$(now)
-    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
-  done
-  echo "$b"
+  i=0
+  while [ "$i" -lt 200 ]; do echo data > "$1/small$i"; i=$((i + 1)); done
+  cat "$1"/small* > /dev/null
+  rm -f "$1"/small*
 }
-seqwrite() {
-  b=
-  for _ in 1 2 3; do
-    s0=$(now)
-    dd if="$big" of="$1/big" bs=1M 2> /dev/null
-    s1=$(now)
-    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
-  done
-  echo "$b"
-}
-small_env=$(small "$root/build")
-small_direct=$(small "$here/build")
-write_env=$(seqwrite "$root/build")
-write_direct=$(seqwrite "$here/build")
-bread_env=$(best "$root/build/big")
-bread_direct=$(best "$here/build/big")
+seqwrite() { dd if="$big" of="$1/big" bs=1M 2> /dev/null; }
+small_env=$(best3 small "$root/build")
+small_direct=$(best3 small "$here/build")
+write_env=$(best3 seqwrite "$root/build")
+write_direct=$(best3 seqwrite "$here/build")
+bread_env=$(best3 readall "$root/build/big")
+bread_direct=$(best3 readall "$here/build/big")
 rm -f "$here/build/big"
 # Exec of a binary below a read-only input, 100 times.
 cp /bin/true "$here/store/000-input/true"
 execs() {
-  b=
-  for _ in 1 2 3; do
-    s0=$(now)
-    i=0
-    while [ "$i" -lt 100 ]; do "$1"; i=$((i + 1)); done
-    s1=$(now)
-    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
-  done
-  echo "$b"
+  i=0
+  while [ "$i" -lt 100 ]; do "$1"; i=$((i + 1)); done
 }
-exec_env=$(execs "$root/gnu/store/000-input/true")
-exec_direct=$(execs "$here/store/000-input/true")
+exec_env=$(best3 execs "$root/gnu/store/000-input/true")
+exec_direct=$(best3 execs "$here/store/000-input/true")
 t5=$(now)
 settrans -g "$root"
 t6=$(now)
