@@ -200,9 +200,16 @@ mod generate {
     fn run_mig(include: &Path, mig_dir: &Path, defs: &Path, server: &Path, header: &Path) {
         let mig = mig_command();
         println!("cargo::rerun-if-changed={}", defs.display());
+        // The .defs are preprocessed as C, against the sysroot only, and
+        // for the target's word size: their types (`time_t`, `long`, the
+        // size of `io_statbuf_t`) follow the target's, and the build
+        // machine's preprocessor is 64-bit.
+        let cpp = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+            Ok("x86") => "cpp -m32",
+            _ => "cpp",
+        };
         let status = Command::new(&mig)
-            // The .defs are preprocessed as C, against the sysroot only.
-            .args(["-cc", "cpp"])
+            .args(["-cc", cpp])
             .arg("-nostdinc")
             .arg(format!("-I{}", include.display()))
             .arg("-imacros")

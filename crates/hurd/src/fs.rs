@@ -203,7 +203,10 @@ pub fn stat(node: &SendRight) -> Result<Stat, FsError> {
     // SAFETY: `st` is a valid stat buffer for the reply.
     let code = unsafe { raw::io_stat(node.as_raw(), &mut st) };
     check(code).map_err(|code| FsError::Stat { code })?;
-    Ok(Stat { mode: st.st_mode, size: st.st_size, nlink: st.st_nlink, uid: st.st_uid, gid: st.st_gid, ino: st.st_ino })
+    // nlink_t is 32 bits on i686, 64 on x86_64.
+    #[allow(clippy::unnecessary_cast)]
+    let nlink = st.st_nlink as u64;
+    Ok(Stat { mode: st.st_mode, size: st.st_size, nlink, uid: st.st_uid, gid: st.st_gid, ino: st.st_ino })
 }
 
 pub use crate::retry::RetryKind;

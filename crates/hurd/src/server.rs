@@ -1158,10 +1158,14 @@ pub unsafe extern "C" fn S_io_stat(io: raw::hurd_sys_protid_t, out: *mut raw::io
     let body = |node: &Arc<dyn Node>, _own: bool| -> raw::kern_return_t {
         match node.stat() {
             Ok(s) => {
+                // nlink_t is 32 bits on i686, 64 on x86_64 (a count of
+                // links served here never nears 2^32).
+                #[allow(clippy::unnecessary_cast)]
+                let nlink = s.nlink as _;
                 let st = raw::io_statbuf_t {
                     st_mode: s.mode,
                     st_size: s.size,
-                    st_nlink: s.nlink,
+                    st_nlink: nlink,
                     st_uid: s.uid,
                     st_gid: s.gid,
                     st_ino: s.ino,
