@@ -282,16 +282,32 @@ sid_in_repo() {
 }
 
 # sid_sysroot_for TARGET: the GNU/Hurd sysroot for TARGET, if any:
-# HURD_SYSROOT_<target with underscores>, else HURD_SYSROOT, else (for
-# x86_64) the local lab's ($HURD_LAB, default /srv/hurd-lab).
+# HURD_SYSROOT_<target with underscores>, else HURD_SYSROOT, else the
+# local lab's ($HURD_LAB, default /srv/hurd-lab: x86_64 at its top, i686
+# in its i686/).
 sid_sysroot_for() {
 	local var="HURD_SYSROOT_${1//-/_}" root='' lab=${HURD_LAB:-/srv/hurd-lab}
 	root=${!var:-${HURD_SYSROOT:-}}
 	if [ -z "$root" ] && [ "$1" = x86_64-unknown-hurd-gnu ] && [ -f "$lab/sysroot/usr/include/hurd/fs.defs" ]; then
 		root=$lab/sysroot
 	fi
+	if [ -z "$root" ] && [ "$1" = i686-unknown-hurd-gnu ] && [ -f "$lab/i686/sysroot/usr/include/hurd/fs.defs" ]; then
+		root=$lab/i686/sysroot
+	fi
 	[ -n "$root" ] || return 0
 	root=$(readlink -f -- "$root" || true)
 	if [ -z "$root" ] || [ ! -d "$root" ]; then sid_die "the sysroot for $1 ($root) is not a directory"; fi
 	echo "$root"
+}
+
+# sid_mig_for TARGET: a MIG for TARGET to give hurd-sys's build script
+# (HURD_MIG), when the chroot's Debian packages have none: HURD_MIG if
+# set, else a lab's own build (sid has no MIG for i686-gnu). Prints
+# nothing when Debian's will do.
+sid_mig_for() {
+	local lab=${HURD_LAB:-/srv/hurd-lab}
+	if [ -n "${HURD_MIG:-}" ]; then echo "$HURD_MIG"; return 0; fi
+	if [ "$1" = i686-unknown-hurd-gnu ] && [ -x "$lab/i686/cross/bin/i686-gnu-mig" ]; then
+		echo "$lab/i686/cross/bin/i686-gnu-mig"
+	fi
 }

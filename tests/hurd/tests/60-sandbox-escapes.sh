@@ -142,7 +142,7 @@ grep -qx "staller=stalled 12" out5 || bad "the staller did not start: $(cat out5
 grep -qx "responsive=yes" out5 || bad "blocked requests stopped the environment from answering"
 
 # 6. Numbers that overflow are answered, not fatal.
-case $(uname -m) in i?86) max=4294967295 ;; *) max=18446744073709551615 ;; esac
+case $(uname -m) in i?86*) max=4294967295 ;; *) max=18446744073709551615 ;; esac
 "$sr" exec "$root" -- /bin/sh -c "
   /probe/hurd-probe read-at /etc/passwd 9223372036854775807 $max
   /probe/hurd-probe read-at /etc/passwd 3 $max
