@@ -29,3 +29,13 @@ pub mod raw {
 /// sysroot) or none (any other target, or a Hurd target checked without a
 /// sysroot).
 pub const GENERATED: bool = cfg!(all(target_os = "hurd", hurd_sys_generated));
+
+// The stat buffer `io_stat` answers, as the C library lays it out
+// (bindgen) and as MIG sends it (from the .defs, which follow the target's
+// word size): 32 ints on i686, 22 longs on x86_64. The i686 stubs were
+// once generated with a 64-bit preprocessor; this fails the build if the
+// two views ever part.
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+const _: () = assert!(
+    core::mem::size_of::<raw::io_statbuf_t>() == if cfg!(target_pointer_width = "32") { 4 * 32 } else { 8 * 22 }
+);
