@@ -229,10 +229,11 @@ impl EnvFs {
             }
         };
         // What is there first, opened for nothing (a link's contents are
-        // never changed for a client that asked to open what it names).
-        let node = match lookup(0) {
-            Err(Errno::ENOENT) if rest.is_empty() && flags & O_CREAT != 0 => lookup(open_flags)?,
-            found => found?,
+        // never changed for a client that asked to open what it names),
+        // unless it is made now.
+        let (node, opened) = match lookup(0) {
+            Err(Errno::ENOENT) if rest.is_empty() && flags & O_CREAT != 0 => (lookup(open_flags)?, true),
+            found => (found?, open_flags == 0),
         };
         let stat = hurd::fs::stat(&node).map_err(|e| e.code())?;
         if stat.mode & 0o170_000 == S_IFLNK && (!rest.is_empty() || flags & O_NOLINK == 0) {
@@ -243,25 +244,33 @@ impl EnvFs {
             if target.starts_with('/') {
                 return Ok(Reply::Retry { kind: RetryKind::Magical, name, port: None });
             }
-            let protid = Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None);
-            let here = hurd::server::serve_node(protid).map_err(|e| {
-                log::error!("{e}");
-                Errno::ENOMEM
-            })?;
+            let here = self.dir_port(dir, creds, false)?;
             return Ok(Reply::Retry { kind: RetryKind::Reauth, name, port: Some(here) });
         }
-        let dotdot = self.own_port(EnvNode::Dir(dir), creds).map_err(|e| {
-            log::error!("{e}");
-            Errno::ENOMEM
-        })?;
+        let dotdot = self.dir_port(dir, creds, true)?;
         // Opened as the client asked (still the node itself: whatever it
         // became meanwhile is the build's own).
-        let node = if rest.is_empty() && open_flags != 0 { lookup(open_flags)? } else { node };
+        let node = if rest.is_empty() && !opened { lookup(open_flags)? } else { node };
         let node = hurd::fs::reparent(&node, Some(&dotdot)).map_err(|e| e.code())?;
         if rest.is_empty() {
             return Ok(Reply::Open(firmlink::proxy::HostNode::new(node, place.clone(), creds.clone())));
         }
         open_below(&node, rest, flags, mode, place, creds)
+    }
+
+    /// A port to our directory `dir` as `creds` sees it: one of our own
+    /// (`own`: a parent for a host tree's `..`, which holds nothing up) or
+    /// one for the client.
+    fn dir_port(self: &Arc<Self>, dir: NodeId, creds: &Credentials, own: bool) -> Result<SendRight, Errno> {
+        let served = if own {
+            self.own_port(EnvNode::Dir(dir), creds)
+        } else {
+            hurd::server::serve_node(Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None))
+        };
+        served.map_err(|e| {
+            log::error!("{e}");
+            Errno::ENOMEM
+        })
     }
 
     /// Starts the socket servers of the environment's own that the spec
@@ -393,10 +402,7 @@ impl EnvFs {
         if let Some(top) = cached {
             return Ok(top);
         }
-        let dotdot = self.own_port(EnvNode::Dir(parent), creds).map_err(|e| {
-            log::error!("{e}");
-            Errno::ENOMEM
-        })?;
+        let dotdot = self.dir_port(parent, creds, true)?;
         let top = if writable { own_target_for_client } else { target_for_client };
         let top = Arc::new(top(host, Some(&dotdot), creds)?);
         let mut tops = self.host_tops.lock().unwrap_or_else(|e| e.into_inner());
@@ -578,9 +584,7 @@ fn host_node_for(path: &str, creds: &Credentials) -> Result<SendRight, Errno> {
 fn host_parent(host: &str, creds: &Credentials) -> Result<(SendRight, String), Errno> {
     let (parent, name) = host.rsplit_once('/').ok_or(Errno::EINVAL)?;
     let parent = if parent.is_empty() { "/" } else { parent };
-    let dir = hurd::fs::lookup(parent.as_ref(), 0, 0).map_err(|e| e.code())?;
-    let dir = hurd::fs::restrict_auth(&dir, &creds.uids, &creds.gids).map_err(|e| e.code())?;
-    Ok((dir, name.to_owned()))
+    Ok((host_node_for(parent, creds)?, name.to_owned()))
 }
 
 /// The translator's control side.

@@ -88,7 +88,8 @@ grep -qx "symlink=made" out1 || bad "the build cannot make a symbolic link: $(ca
 # build user, inside, never as root on the host, and never into the rest
 # of the store.
 "$sr" exec "$root" -- /bin/sh -c '
-  echo made > "$doc" && settrans -p "$doc" /hurd/symlink "$secret" && [ -h "$doc" ] && echo "absolute=link"
+  # (Made with O_EXCL: an output made as a file is opened once.)
+  (set -C && echo made > "$doc") && settrans -p "$doc" /hurd/symlink "$secret" && [ -h "$doc" ] && echo "absolute=link"
   echo pwned > "$doc" 2> /dev/null || :
   echo made > "$lib" && settrans -p "$lib" /hurd/symlink ../secret && [ -h "$lib" ] && echo "relative=link"
   echo pwned > "$lib" 2> /dev/null || :
