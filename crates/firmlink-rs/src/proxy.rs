@@ -56,6 +56,7 @@ impl Translators {
         active.iter().find(|a| a.node.as_raw() == node.as_raw()).and_then(|a| a.control.try_clone().ok())
     }
 
+    /// Sets (or, with no control port, forgets) the translator on `node`.
     fn set(&self, node: SendRight, control: Option<SendRight>, exclusive: bool) -> Result<(), Errno> {
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         let at = active.iter().position(|a| a.node.as_raw() == node.as_raw());
@@ -69,11 +70,6 @@ impl Translators {
             active.push(Active { node, control });
         }
         Ok(())
-    }
-
-    /// Forgets the translator on `node` (it is gone).
-    fn forget(&self, node: &SendRight) {
-        self.active.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| a.node.as_raw() != node.as_raw());
     }
 }
 
@@ -212,7 +208,7 @@ fn translated(
         Ok(root) => Ok(Some(Reply::Retry { kind: root.kind, name: join(&root.name, rest), port: root.port })),
         // The translator is gone: the node is a plain node again.
         Err(e) if e.code() == Errno::MACH_SEND_INVALID_DEST => {
-            place.translators.forget(&id);
+            place.translators.set(id, None, false)?;
             Ok(None)
         }
         Err(e) => Err(e.code()),
@@ -304,10 +300,7 @@ impl Node for HostNode {
             let id = self.owned_identity()?;
             let control = request.active.map(|c| c.try_clone().map_err(|_| Errno::EIO)).transpose()?;
             let exclusive = request.active_flags & FS_TRANS_EXCL != 0;
-            // (Clearing one where none is: a link being made.)
-            if control.is_some() || self.place.translators.on(&id).is_some() {
-                self.place.translators.set(id, control, exclusive)?;
-            }
+            self.place.translators.set(id, control, exclusive)?;
         }
         if sets_passive {
             // A link or a socket node, as the C library makes them.

@@ -30,6 +30,19 @@ pub struct Ids {
 pub fn ids() -> Result<Ids, AuthError> {
     // SAFETY: getauth gives a reference that `SendRight` releases.
     let auth = unsafe { SendRight::from_raw(raw::getauth()) }.ok_or(AuthError::GetIds { code: Errno::EIO })?;
+    receive_ids(|[eu, au, eg, ag], [neu, nau, neg, nag]| {
+        // SAFETY: four buffers of the lengths given (receive_ids's).
+        unsafe { raw::auth_getids(auth.as_raw(), eu, neu, au, nau, eg, neg, ag, nag) }
+    })
+    .map_err(|code| AuthError::GetIds { code })
+}
+
+/// Calls an RPC that answers with the four id arrays of an identity
+/// (effective and available users, then groups): `rpc` gets buffers and
+/// their lengths; a longer answer comes out of line and is freed here.
+pub(crate) fn receive_ids(
+    rpc: impl FnOnce(&mut [*mut u32; 4], &mut [raw::mach_msg_type_number_t; 4]) -> raw::kern_return_t,
+) -> Result<Ids, Errno> {
     let mut bufs = [[0u32; 64]; 4];
     let mut ptrs: [*mut u32; 4] = [std::ptr::null_mut(); 4];
     let mut lens: [raw::mach_msg_type_number_t; 4] = [0; 4];
@@ -37,12 +50,7 @@ pub fn ids() -> Result<Ids, AuthError> {
         ptrs[i] = bufs[i].as_mut_ptr();
         lens[i] = bufs[i].len() as _;
     }
-    let [eu, au, eg, ag] = &mut ptrs;
-    let [neu, nau, neg, nag] = &mut lens;
-    // SAFETY: four buffers of the lengths given; a longer answer comes out
-    // of line, ours to free (take_array does).
-    let code = unsafe { raw::auth_getids(auth.as_raw(), eu, neu, au, nau, eg, neg, ag, nag) };
-    check(code).map_err(|code| AuthError::GetIds { code })?;
+    check(rpc(&mut ptrs, &mut lens))?;
     // SAFETY: after success, lens[i] ids are at ptrs[i], in bufs[i] or out of line.
     let [euids, auids, egids, agids] =
         std::array::from_fn(|i| unsafe { take_array(ptrs[i].cast_const(), lens[i] as usize, bufs[i].as_ptr()) });

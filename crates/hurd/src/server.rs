@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{
-    Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification, take_array, task,
-};
+use crate::port::{Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification, task};
 
 /// The kinds of retry `dir_lookup` and `fsys_getroot` answer with.
 pub use crate::fs::RetryKind;
@@ -276,12 +274,16 @@ pub fn refusal(read_only: bool, rpc: &str) -> Errno {
 /// Logs, once per routine, that a translator was asked for something it
 /// does not do, and gives the answer for it.
 pub fn unsupported(routine: &str) -> Errno {
-    static SEEN: Mutex<Option<BTreeSet<String>>> = Mutex::new(None);
-    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if seen.get_or_insert_with(BTreeSet::new).insert(routine.to_owned()) {
-        log::info!("{routine}: not supported here (EOPNOTSUPP); said once");
-    }
+    log_once(log::Level::Info, routine, || format!("{routine}: not supported here (EOPNOTSUPP); said once"));
     Errno::EOPNOTSUPP
+}
+
+/// Logs `message()` at `level` the first time `what` happens.
+fn log_once(level: log::Level, what: &str, message: impl FnOnce() -> String) {
+    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    if SEEN.lock().unwrap_or_else(|e| e.into_inner()).insert(what.to_owned()) {
+        log::log!(level, "{}", message());
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -513,7 +515,9 @@ impl Busy {
                 }
             } else {
                 THREADS.fetch_sub(1, SeqCst);
-                log_once("server threads", || format!("all {THREADS_MAX} server threads are busy; requests wait"));
+                log_once(log::Level::Warn, "server threads", || {
+                    format!("all {THREADS_MAX} server threads are busy; requests wait")
+                });
             }
         }
         Busy
@@ -523,14 +527,6 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         IDLE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-/// Logs `message()` at warning level the first time `what` happens.
-fn log_once(what: &str, message: impl FnOnce() -> String) {
-    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-    if SEEN.lock().unwrap_or_else(|e| e.into_inner()).insert(what.to_owned()) {
-        log::warn!("{}", message());
     }
 }
 
@@ -1335,43 +1331,32 @@ pub unsafe extern "C" fn S_dir_readdir(
 /// Asks the auth server who is behind `rendezvous`, handing it `port` for
 /// the client: the client's effective user and group ids.
 fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno> {
-    let mut bufs = [[0u32; 64]; 4];
-    let mut ptrs: [raw::idarray_t; 4] = [std::ptr::null_mut(); 4];
-    let mut lens: [raw::mach_msg_type_number_t; 4] = [0; 4];
-    for i in 0..4 {
-        ptrs[i] = bufs[i].as_mut_ptr();
-        lens[i] = bufs[i].len() as _;
-    }
-    // SAFETY: getauth gives a reference we release below; the rendezvous
-    // right is moved to the auth server; the four arrays are valid buffers
-    // of the lengths given.
-    let code = unsafe {
-        let auth = raw::getauth();
-        let [eu, au, eg, ag] = &mut ptrs;
-        let [neu, nau, neg, nag] = &mut lens;
-        let code = raw::auth_server_authenticate(
-            auth,
-            rendezvous,
-            raw::MACH_MSG_TYPE_MOVE_SEND as _,
-            port,
-            raw::MACH_MSG_TYPE_MAKE_SEND as _,
-            eu,
-            neu,
-            au,
-            nau,
-            eg,
-            neg,
-            ag,
-            nag,
-        );
-        raw::mach_port_deallocate(task(), auth);
-        code
-    };
-    check(code)?;
-    // SAFETY: the reply left lens[i] ids at ptrs[i], in bufs[i] or out of line.
-    let [uids, _, gids, _] =
-        std::array::from_fn(|i| unsafe { take_array(ptrs[i].cast_const(), lens[i] as usize, bufs[i].as_ptr()) });
-    Ok(Credentials { uids, gids })
+    let ids = crate::auth::receive_ids(|[eu, au, eg, ag], [neu, nau, neg, nag]| {
+        // SAFETY: getauth gives a reference we release below; the
+        // rendezvous right is moved to the auth server; the four arrays are
+        // receive_ids's buffers of the lengths given.
+        unsafe {
+            let auth = raw::getauth();
+            let code = raw::auth_server_authenticate(
+                auth,
+                rendezvous,
+                raw::MACH_MSG_TYPE_MOVE_SEND as _,
+                port,
+                raw::MACH_MSG_TYPE_MAKE_SEND as _,
+                eu,
+                neu,
+                au,
+                nau,
+                eg,
+                neg,
+                ag,
+                nag,
+            );
+            raw::mach_port_deallocate(task(), auth);
+            code
+        }
+    })?;
+    Ok(Credentials { uids: ids.euids, gids: ids.egids })
 }
 
 /// # Safety
