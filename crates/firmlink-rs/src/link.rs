@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use hurd::errno::Errno;
 use hurd::fs::{self, O_CREAT};
 use hurd::port::SendRight;
-use hurd::server::{Control, Credentials, Node, Reply, RetryKind, Stat};
+use hurd_server::{Control, Credentials, Io, Node, Reply, RetryKind, Stat};
 
 use crate::options::Options;
 use crate::readonly::open_readonly;
@@ -122,7 +122,7 @@ struct Dangling {
     target: Arc<str>,
 }
 
-impl Node for Dangling {
+impl Io for Dangling {
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat { mode: S_IFLNK | 0o777, size: self.target.len() as i64, nlink: 1, ..Stat::default() })
     }
@@ -130,7 +130,9 @@ impl Node for Dangling {
     fn read(&self, offset: i64, amount: usize) -> Result<Vec<u8>, Errno> {
         hurd_translator::peropen::window(self.target.as_bytes(), offset, amount).map(<[u8]>::to_vec)
     }
+}
 
+impl Node for Dangling {
     fn lookup(&self, name: &str, _flags: i32, _mode: u32) -> Result<Reply, Errno> {
         // Only the link itself can be opened again; it has nothing below.
         if name.is_empty() { Ok(Reply::Open(Arc::new(self.clone()))) } else { Err(Errno::ENOTDIR) }

@@ -54,12 +54,12 @@ fn main() {
 }
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
-fn serve(options: Options) -> Result<(), hurd::server::ServerError> {
+fn serve(options: Options) -> Result<(), hurd_server::ServerError> {
     let program = std::env::args().next().unwrap_or_else(|| PROGRAM.name.to_owned());
     let idle = options.timeout;
     let link = firmlink::link::Firmlink::new(program, options);
-    hurd::server::startup(link, hurd::fs::O_READ)?;
-    hurd::server::serve(2, idle)
+    hurd_server::startup(link, hurd::fs::O_READ)?;
+    hurd_server::serve(2, idle)
 }
 
 #[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]

@@ -9,7 +9,9 @@ use hurd::errno::Errno;
 use hurd::fs::{self, Lookup};
 use hurd::fs::{FS_TRANS_EXCL, FS_TRANS_SET};
 use hurd::port::SendRight;
-use hurd::server::{Credentials, Node, Reply, Stat, TranslatorRequest};
+use hurd_server::fs::protid;
+use hurd_server::ports::Object;
+use hurd_server::{Credentials, Io, Node, Reply, Stat, TranslatorRequest};
 use hurd_translator::open::check_readonly;
 use hurd_translator::proxy::{Access, HOPS_MAX, Next, forwards, next, passive_allowed};
 
@@ -123,7 +125,7 @@ pub fn open_below(
         let Some(port) = port else {
             return Ok(Reply::Retry { kind, name, port: None });
         };
-        match next(kind, &name, hurd::server::serves(&port)) {
+        match next(kind, &name, hurd_server::serves(&port)) {
             Next::Client => return Ok(Reply::Retry { kind, name, port: Some(port) }),
             Next::Done => return Ok(Reply::Open(HostNode::new(port, place.clone(), creds.clone()))),
             Next::Continue => answer = fs::dir_lookup(&port, &name, flags, mode).map_err(|e| e.code())?,
@@ -164,7 +166,7 @@ fn walk(
         let Some(port) = port else {
             return Ok(Reply::Retry { kind, name: join(&left, after), port: None });
         };
-        match next(kind, &left, hurd::server::serves(&port)) {
+        match next(kind, &left, hurd_server::serves(&port)) {
             Next::Client => return Ok(Reply::Retry { kind, name: join(&left, after), port: Some(port) }),
             Next::Continue => {
                 here = port;
@@ -200,7 +202,7 @@ fn translated(
     let Ok((id, _)) = fs::identity(node) else { return Ok(None) };
     let Some(control) = place.translators.on(&id) else { return Ok(None) };
     let dir = dir.try_clone().map_err(|_| Errno::EIO)?;
-    let dotdot = hurd::server::serve_node(HostNode::new(dir, place.clone(), creds.clone())).map_err(|e| {
+    let dotdot = hurd_server::serve_node(HostNode::new(dir, place.clone(), creds.clone())).map_err(|e| {
         log::error!("{e}");
         Errno::ENOMEM
     })?;
@@ -227,7 +229,7 @@ impl HostNode {
     }
 }
 
-impl Node for HostNode {
+impl Io for HostNode {
     fn forward_port(&self) -> Option<&SendRight> {
         Some(&self.host)
     }
@@ -244,14 +246,20 @@ impl Node for HostNode {
         self.writable().and(Err(Errno::EOPNOTSUPP))
     }
 
-    fn set_size(&self, _size: i64) -> Result<(), Errno> {
-        self.writable().and(Err(Errno::EOPNOTSUPP))
-    }
-
-    fn with_credentials(&self, creds: Credentials) -> Result<Arc<dyn Node>, Errno> {
+    fn with_credentials(&self, creds: Credentials) -> Result<Object, Errno> {
         // The host narrows the identity; it never widens it.
         let host = fs::restrict_auth(&self.host, &creds.uids, &creds.gids).map_err(|e| e.code())?;
-        Ok(self.again(host, creds))
+        Ok(protid(self.again(host, creds)))
+    }
+
+    fn credentials(&self) -> Credentials {
+        self.creds.clone()
+    }
+}
+
+impl Node for HostNode {
+    fn set_size(&self, _size: i64) -> Result<(), Errno> {
+        self.writable().and(Err(Errno::EOPNOTSUPP))
     }
 
     fn reparent(&self, parent: Option<&SendRight>) -> Result<Arc<dyn Node>, Errno> {
@@ -272,10 +280,6 @@ impl Node for HostNode {
         let file = fs::dir_lookup(&self.host, "", hurd::fs::O_READ, 0).map_err(|e| e.code())?;
         let port = file.port.ok_or(Errno::EIO)?;
         Ok(self.again(port, self.creds.clone()))
-    }
-
-    fn credentials(&self) -> Credentials {
-        self.creds.clone()
     }
 
     fn read_only(&self) -> bool {

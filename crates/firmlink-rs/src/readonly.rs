@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hurd::errno::Errno;
 use hurd::port::SendRight;
-use hurd::server::{Credentials, Reply};
+use hurd_server::{Credentials, Reply};
 use hurd_translator::open::check_readonly;
 use hurd_translator::proxy::Access;
 

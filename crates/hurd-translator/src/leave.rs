@@ -14,7 +14,7 @@ pub fn goaway(flags: i32, processes: usize, ports_hold_it: bool) -> Result<(), E
     if unknown != 0 {
         log::warn!("fsys_goaway: unknown flags {unknown:#x} ignored");
     }
-    let busy = Busy { open_ports: hurd::server::open_ports(), processes };
+    let busy = Busy { open_ports: hurd_server::open_ports(), processes };
     match decide(flags, busy, ports_hold_it) {
         Decision::Refuse => {
             log::info!("fsys_goaway: busy ({busy:?}), staying");

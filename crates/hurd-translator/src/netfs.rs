@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use hurd::errno::Errno;
 use hurd::port::SendRight;
-use hurd::server::{Credentials, Node, Reply, RetryKind, Stat, refusal, unsupported};
+use hurd_server::fs::protid;
+use hurd_server::ports::Object;
+use hurd_server::{Credentials, Io, Node, Reply, RetryKind, Stat, refusal, unsupported};
 
 use crate::dirent::{self, DirEntry};
 use crate::peropen::Peropen;
@@ -129,7 +131,7 @@ impl<F: Filesystem> Protid<F> {
     }
 }
 
-impl<F: Filesystem> Node for Protid<F> {
+impl<F: Filesystem> Io for Protid<F> {
     fn stat(&self) -> Result<Stat, Errno> {
         self.fs.stat(&self.peropen.node)
     }
@@ -148,27 +150,33 @@ impl<F: Filesystem> Node for Protid<F> {
         Ok(n)
     }
 
-    fn set_size(&self, size: i64) -> Result<(), Errno> {
-        self.fs.set_size(&self.peropen.node, size)
-    }
-
     fn seek(&self, offset: i64, whence: i32) -> Result<i64, Errno> {
         let size = self.fs.stat(&self.peropen.node)?.size;
         self.peropen.seek(offset, whence, size)
     }
 
-    fn readdir(&self, entry: usize, nentries: i32, bufsiz: usize) -> Result<(Vec<u8>, usize), Errno> {
-        let entries = self.fs.readdir(&self.peropen.node)?;
-        Ok(dirent::encode(&entries, entry, nentries, bufsiz, std::mem::align_of::<u64>()))
-    }
-
-    fn with_credentials(&self, creds: Credentials) -> Result<Arc<dyn Node>, Errno> {
-        Ok(Arc::new(Protid {
+    fn with_credentials(&self, creds: Credentials) -> Result<Object, Errno> {
+        Ok(protid(Arc::new(Protid {
             fs: self.fs.clone(),
             peropen: self.peropen.clone(),
             creds,
             root_parent: self.root_parent.clone(),
-        }))
+        })))
+    }
+
+    fn credentials(&self) -> Credentials {
+        self.creds.clone()
+    }
+}
+
+impl<F: Filesystem> Node for Protid<F> {
+    fn set_size(&self, size: i64) -> Result<(), Errno> {
+        self.fs.set_size(&self.peropen.node, size)
+    }
+
+    fn readdir(&self, entry: usize, nentries: i32, bufsiz: usize) -> Result<(Vec<u8>, usize), Errno> {
+        let entries = self.fs.readdir(&self.peropen.node)?;
+        Ok(dirent::encode(&entries, entry, nentries, bufsiz, std::mem::align_of::<u64>()))
     }
 
     fn reparent(&self, parent: Option<&SendRight>) -> Result<Arc<dyn Node>, Errno> {
@@ -179,10 +187,6 @@ impl<F: Filesystem> Node for Protid<F> {
             creds: self.creds.clone(),
             root_parent: parent,
         }))
-    }
-
-    fn credentials(&self) -> Credentials {
-        self.creds.clone()
     }
 
     fn read_only(&self) -> bool {

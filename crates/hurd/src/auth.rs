@@ -40,7 +40,7 @@ pub fn ids() -> Result<Ids, AuthError> {
 /// Calls an RPC that answers with the four id arrays of an identity
 /// (effective and available users, then groups): `rpc` gets buffers and
 /// their lengths; a longer answer comes out of line and is freed here.
-pub(crate) fn receive_ids(
+pub fn receive_ids(
     rpc: impl FnOnce(&mut [*mut u32; 4], &mut [raw::mach_msg_type_number_t; 4]) -> raw::kern_return_t,
 ) -> Result<Ids, Errno> {
     let mut bufs = [[0u32; 64]; 4];

@@ -212,7 +212,7 @@ pub fn stat(node: &SendRight) -> Result<Stat, FsError> {
 pub use crate::retry::RetryKind;
 
 impl RetryKind {
-    pub(crate) fn raw(self) -> raw::retry_type {
+    pub fn raw(self) -> raw::retry_type {
         self as raw::retry_type
     }
 }

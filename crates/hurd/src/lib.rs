@@ -9,9 +9,10 @@
 //!   owned value released on `Drop`;
 //! - `fs`: looking up nodes and reading their translators;
 //! - `process`: asking the proc server;
-//! - `auth`: this process's identity (every id), and becoming one user;
-//! - `server`: serving a translator's ports;
-//! - `helper`: translators a translator starts for itself, and ends.
+//! - `auth`: this process's identity (every id), and becoming one user.
+//!
+//! This is the client side: serving ports (a translator's, a proc
+//! server's) is hurd-server's.
 //!
 //! Only [`argz`], [`errno`] and [`retry`] exist off the Hurd; the rest needs hurd-sys's bindings,
 //! generated from a GNU/Hurd sysroot.
@@ -37,11 +38,3 @@ pub mod process;
 pub mod auth;
 
 pub use errno::Errno;
-
-#[cfg(all(target_os = "hurd", hurd_sys_generated))]
-#[allow(unsafe_code)]
-pub mod server;
-
-#[cfg(all(target_os = "hurd", hurd_sys_generated))]
-#[allow(unsafe_code)]
-pub mod helper;

@@ -10,7 +10,7 @@ use crate::errno::{Errno, check};
 pub type RawPort = raw::mach_port_t;
 
 /// This task's own task port (not a reference we own).
-pub(crate) fn task() -> RawPort {
+pub fn task() -> RawPort {
     // SAFETY: the C library sets this variable once at start-up, before
     // Rust code runs, and never changes it afterwards.
     unsafe { raw::__mach_task_self_ }
@@ -23,7 +23,7 @@ pub(crate) fn task() -> RawPort {
 /// # Safety
 /// `p` and `n` are what the reply left: null, or `n` elements at `p`,
 /// either in `buffer` or in memory the reply allocated for us.
-pub(crate) unsafe fn take_array<T: Copy>(p: *const T, n: usize, buffer: *const T) -> Vec<T> {
+pub unsafe fn take_array<T: Copy>(p: *const T, n: usize, buffer: *const T) -> Vec<T> {
     if p.is_null() || n == 0 {
         return Vec::new();
     }
@@ -43,7 +43,7 @@ fn is_valid(name: RawPort) -> bool {
 
 /// The notifications this suite asks the kernel for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notification {
+pub enum Notification {
     /// No send right to a port we receive on is left (a client let go).
     NoSenders,
     /// The port a right of ours names has died (its receiver is gone).
@@ -53,7 +53,7 @@ pub(crate) enum Notification {
 /// Asks the kernel to tell `notify` (a port we receive on; the kernel
 /// makes a send-once right for it) when `what` happens to the right
 /// `name`. An earlier request on `name`, if any, is dropped.
-pub(crate) fn request_notification(name: RawPort, what: Notification, notify: RawPort) -> Result<(), Errno> {
+pub fn request_notification(name: RawPort, what: Notification, notify: RawPort) -> Result<(), Errno> {
     let (id, sync) = match what {
         // With 1: told at once if there are no senders already.
         Notification::NoSenders => (raw::MACH_NOTIFY_NO_SENDERS, 1),

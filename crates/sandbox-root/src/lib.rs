@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod check;
+pub mod host;
 pub mod lookup;
 pub mod reap;
 pub mod trust;

@@ -14,15 +14,16 @@ use std::time::Duration;
 use firmlink::link::{own_target_for_client, target_for_client};
 use firmlink::proxy::{Place, open_below};
 use hurd::errno::Errno;
-use hurd::helper::{Helper, HelperError, Watcher};
 use hurd::port::SendRight;
-use hurd::server::{Control, Credentials, Reply, RetryKind, ServerError, Stat};
+use hurd_server::helper::{Helper, HelperError, Watcher};
+use hurd_server::{Control, Credentials, Reply, RetryKind, ServerError, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use hurd_translator::proxy::Access as ProxyAccess;
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
 
 use crate::check::{INET6_NODE, Serves, SocketHelper};
+use crate::host::Output;
 use crate::lookup::{Answer, Served, answer};
 use hurd_translator::peropen::window;
 
@@ -212,50 +213,20 @@ impl EnvFs {
         place: &Place,
         creds: &Credentials,
     ) -> Result<Reply, Errno> {
-        use hurd::fs::{O_CREAT, O_NOLINK, O_NOTRANS, O_READ};
         let (store, name) = host.rsplit_once('/').ok_or(Errno::EINVAL)?;
         let store = if store.is_empty() { "/" } else { store };
         // (The key is the store's path, which no entry has.)
         let store = self.host_top(store, store, dir, creds, false)?;
-        let open_flags = if rest.is_empty() { flags } else { 0 };
-        let lookup = |flags| -> Result<SendRight, Errno> {
-            let found = hurd::fs::dir_lookup(&store, name, flags | O_NOLINK | O_NOTRANS, mode).map_err(|e| e.code())?;
-            match found {
-                hurd::fs::Lookup { kind: RetryKind::Normal, name, port: Some(port) } if name.is_empty() => Ok(port),
-                other => {
-                    log::warn!("the output {host} answered a lookup with {other:?}");
-                    Err(Errno::EIO)
-                }
+        let answer =
+            crate::host::output(&HurdHost, &store, name, rest, flags, mode, || self.dir_port(dir, creds, true))?;
+        Ok(match answer {
+            Output::Open(node) => Reply::Open(firmlink::proxy::HostNode::new(node, place.clone(), creds.clone())),
+            Output::Below(node, rest) => open_below(&node, &rest, flags, mode, place, creds)?,
+            Output::Magical(name) => Reply::Retry { kind: RetryKind::Magical, name, port: None },
+            Output::FromDir(name) => {
+                Reply::Retry { kind: RetryKind::Reauth, name, port: Some(self.dir_port(dir, creds, false)?) }
             }
-        };
-        // What is there first, opened for nothing (a link's contents are
-        // never changed for a client that asked to open what it names),
-        // unless it is made now.
-        let (node, opened) = match lookup(0) {
-            Err(Errno::ENOENT) if rest.is_empty() && flags & O_CREAT != 0 => (lookup(open_flags)?, true),
-            found => (found?, open_flags == 0),
-        };
-        let stat = hurd::fs::stat(&node).map_err(|e| e.code())?;
-        if stat.mode & 0o170_000 == S_IFLNK && (!rest.is_empty() || flags & O_NOLINK == 0) {
-            let link = lookup(O_READ)?;
-            let target = hurd::fs::read(&link, 0, 4096).map_err(|e| e.code())?;
-            let target = String::from_utf8(target).map_err(|_| Errno::EINVAL)?;
-            let name = if rest.is_empty() { target.clone() } else { format!("{target}/{rest}") };
-            if target.starts_with('/') {
-                return Ok(Reply::Retry { kind: RetryKind::Magical, name, port: None });
-            }
-            let here = self.dir_port(dir, creds, false)?;
-            return Ok(Reply::Retry { kind: RetryKind::Reauth, name, port: Some(here) });
-        }
-        let dotdot = self.dir_port(dir, creds, true)?;
-        // Opened as the client asked (still the node itself: whatever it
-        // became meanwhile is the build's own).
-        let node = if rest.is_empty() && !opened { lookup(open_flags)? } else { node };
-        let node = hurd::fs::reparent(&node, Some(&dotdot)).map_err(|e| e.code())?;
-        if rest.is_empty() {
-            return Ok(Reply::Open(firmlink::proxy::HostNode::new(node, place.clone(), creds.clone())));
-        }
-        open_below(&node, rest, flags, mode, place, creds)
+        })
     }
 
     /// A port to our directory `dir` as `creds` sees it: one of our own
@@ -265,7 +236,7 @@ impl EnvFs {
         let served = if own {
             self.own_port(EnvNode::Dir(dir), creds)
         } else {
-            hurd::server::serve_node(Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None))
+            hurd_server::serve_node(Protid::open(self.clone(), Arc::new(EnvNode::Dir(dir)), 0, creds.clone(), None))
         };
         served.map_err(|e| {
             log::error!("{e}");
@@ -294,7 +265,7 @@ impl EnvFs {
                 std::iter::once(plan.program).chain(plan.args.iter().copied()).map(String::from).collect();
             // Started so, pfinet has no interface but loopback.
             // (If this fails, those started end with us, by the watcher.)
-            let helper = hurd::helper::start(&argv, underlying, cwd.as_ref(), watcher, HELPER_STARTUP)?;
+            let helper = hurd_server::helper::start(&argv, underlying, cwd.as_ref(), watcher, HELPER_STARTUP)?;
             helpers.push((plan, helper));
         }
         log::debug!("helpers {helpers:?}, watched by process {}", watcher.pid());
@@ -307,7 +278,7 @@ impl EnvFs {
     /// does not keep sandbox-root from leaving.
     fn own_port(self: &Arc<Self>, node: EnvNode, creds: &Credentials) -> Result<SendRight, ServerError> {
         let protid = Protid::open(self.clone(), Arc::new(node), 0, creds.clone(), None);
-        hurd::server::serve_own_node(protid)
+        hurd_server::serve_own_node(protid)
     }
 
     /// Asks each helper for the root of each domain it serves, which
@@ -537,15 +508,11 @@ impl Filesystem for EnvFs {
     }
 
     fn mkdir(&self, dir: &EnvNode, name: &str, mode: u32, creds: &Credentials) -> Result<(), Errno> {
-        let host = self.output_at(dir, name)?;
-        let (parent, name) = host_parent(&host, creds)?;
-        hurd::fs::mkdir(&parent, &name, mode).map_err(|e| e.code())
+        crate::host::make_output_dir(&HurdHost, &self.output_at(dir, name)?, mode, creds)
     }
 
     fn remove(&self, dir: &EnvNode, name: &str, directory: bool, creds: &Credentials) -> Result<(), Errno> {
-        let host = self.output_at(dir, name)?;
-        let (parent, name) = host_parent(&host, creds)?;
-        hurd::fs::remove(&parent, &name, directory).map_err(|e| e.code())
+        crate::host::remove_output(&HurdHost, &self.output_at(dir, name)?, directory, creds)
     }
 
     fn set_active_translator(&self, node: &EnvNode, control: &SendRight) -> Result<(), Errno> {
@@ -571,20 +538,56 @@ impl Filesystem for EnvFs {
     }
 }
 
-/// The host's node at `path`, looked up by us and restricted to `creds`:
-/// a port that carries no more than the client's identity, whatever the
-/// client does with it.
+/// The host's node at `path`, looked up by us and restricted to `creds`
+/// ([`crate::host::node_for`]).
 fn host_node_for(path: &str, creds: &Credentials) -> Result<SendRight, Errno> {
-    let port = hurd::fs::lookup(path.as_ref(), 0, 0).map_err(|e| e.code())?;
-    hurd::fs::restrict_auth(&port, &creds.uids, &creds.gids).map_err(|e| e.code())
+    crate::host::node_for(&HurdHost, path, creds)
 }
 
-/// The directory of the host path `host`, as the client with `creds` may
-/// use it, and the last name of `host` in it.
-fn host_parent(host: &str, creds: &Credentials) -> Result<(SendRight, String), Errno> {
-    let (parent, name) = host.rsplit_once('/').ok_or(Errno::EINVAL)?;
-    let parent = if parent.is_empty() { "/" } else { parent };
-    Ok((host_node_for(parent, creds)?, name.to_owned()))
+/// The host's file systems, as `hurd::fs` reaches them.
+#[derive(Debug)]
+struct HurdHost;
+
+impl crate::host::Host for HurdHost {
+    type Port = SendRight;
+
+    fn lookup_in(&self, dir: &SendRight, name: &str, flags: i32, mode: u32) -> Result<SendRight, Errno> {
+        match hurd::fs::dir_lookup(dir, name, flags, mode).map_err(|e| e.code())? {
+            hurd::fs::Lookup { kind: RetryKind::Normal, name, port: Some(port) } if name.is_empty() => Ok(port),
+            other => {
+                log::warn!("the host answered a lookup of {name:?} with {other:?}");
+                Err(Errno::EIO)
+            }
+        }
+    }
+
+    fn lookup_path(&self, path: &str) -> Result<SendRight, Errno> {
+        hurd::fs::lookup(path.as_ref(), 0, 0).map_err(|e| e.code())
+    }
+
+    fn restrict(&self, port: &SendRight, creds: &Credentials) -> Result<SendRight, Errno> {
+        hurd::fs::restrict_auth(port, &creds.uids, &creds.gids).map_err(|e| e.code())
+    }
+
+    fn reparent(&self, port: &SendRight, parent: &SendRight) -> Result<SendRight, Errno> {
+        hurd::fs::reparent(port, Some(parent)).map_err(|e| e.code())
+    }
+
+    fn mode(&self, port: &SendRight) -> Result<u32, Errno> {
+        Ok(hurd::fs::stat(port).map_err(|e| e.code())?.mode)
+    }
+
+    fn read(&self, port: &SendRight, amount: usize) -> Result<Vec<u8>, Errno> {
+        hurd::fs::read(port, 0, amount).map_err(|e| e.code())
+    }
+
+    fn mkdir(&self, dir: &SendRight, name: &str, mode: u32) -> Result<(), Errno> {
+        hurd::fs::mkdir(dir, name, mode).map_err(|e| e.code())
+    }
+
+    fn remove(&self, dir: &SendRight, name: &str, directory: bool) -> Result<(), Errno> {
+        hurd::fs::remove(dir, name, directory).map_err(|e| e.code())
+    }
 }
 
 /// The translator's control side.
@@ -637,13 +640,13 @@ pub fn run(plan: Plan, args: Vec<String>) -> Result<(), RunError> {
     // Forked while this is the only thread; it ends the helpers whatever
     // becomes of us.
     let mut watcher = if fs.socket_helpers.is_empty() { None } else { Some(Watcher::fork()?) };
-    hurd::server::serve_in_background(1)?;
+    hurd_server::serve_in_background(1)?;
     // Helpers before our own startup: one that cannot start makes settrans
     // fail, and no client reaches the environment before its servers.
     if let Some(watcher) = watcher.as_mut() {
         fs.start_helpers(watcher)?;
         fs.connect_helpers()?;
     }
-    hurd::server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
-    Ok(hurd::server::serve(1, None)?)
+    hurd_server::startup(Arc::new(EnvControl(fs)), hurd::fs::O_READ)?;
+    Ok(hurd_server::serve(1, None)?)
 }

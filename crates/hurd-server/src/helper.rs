@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hurd_sys::raw;
 
-use crate::errno::{Errno, check};
-use crate::port::{Notification, RawPort, ReceiveRight, SendRight, request_notification, task};
+use hurd::errno::{Errno, check};
+use hurd::port::{Notification, RawPort, ReceiveRight, SendRight, request_notification, task};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HelperError {
@@ -92,8 +92,7 @@ pub fn start(
         let program = program.clone();
         move |code: Errno| HelperError::Step { program, step, code }
     };
-    let executable =
-        crate::fs::lookup(program.as_ref(), raw::O_EXEC as i32, 0).map_err(|e| step("lookup")(e.code()))?;
+    let executable = hurd::fs::lookup(program.as_ref(), raw::O_EXEC as i32, 0).map_err(|e| step("lookup")(e.code()))?;
     let bootstrap = ReceiveRight::allocate().map_err(|_| step("allocating its bootstrap port")(Errno::ENOMEM))?;
     let bootstrap_send = bootstrap.make_send().map_err(|_| step("making its bootstrap port")(Errno::ENOMEM))?;
 
@@ -138,7 +137,7 @@ fn exec_and_wait(
     let step = |step: &'static str| move |code: Errno| HelperError::Step { program: program.to_owned(), step, code };
     log::debug!("{program}: task {new_task:?}, bootstrap {}", bootstrap.as_raw());
     // The new task is our child process, with a proc port of its own.
-    let proc = crate::process::proc_port().map_err(|_| step("getproc")(Errno::EIO))?;
+    let proc = hurd::process::proc_port().map_err(|_| step("getproc")(Errno::EIO))?;
     // SAFETY: both are send rights we hold.
     check(unsafe { raw::proc_child(proc.as_raw(), new_task.as_raw()) }).map_err(step("proc_child"))?;
     let mut child_proc: RawPort = 0;
@@ -173,7 +172,7 @@ fn exec_and_wait(
     let fds: Vec<Option<SendRight>> = (0..3).map(|fd| unsafe { own(raw::getdport(fd)) }).collect();
     let fd_ports: Vec<RawPort> = fds.iter().map(raw_of).collect();
 
-    let argz = crate::argz::encode(argv).map_err(|_| step("encoding its arguments")(Errno::EINVAL))?;
+    let argz = hurd::argz::encode(argv).map_err(|_| step("encoding its arguments")(Errno::EINVAL))?;
     let path = CString::new(program).map_err(|_| step("its file name")(Errno::EINVAL))?;
     STARTUPS
         .lock()
@@ -208,7 +207,7 @@ fn exec_and_wait(
     };
     log::debug!("{program}: file_exec_paths: {}", Errno(code));
     let waited = check(code).map_err(step("file_exec_paths")).and_then(|()| {
-        crate::server::serve_one(bootstrap, timeout).map_err(|code| match code {
+        crate::message::serve_one(bootstrap, timeout).map_err(|code| match code {
             Errno::MACH_RCV_TIMED_OUT => HelperError::NoStartup { program: program.to_owned(), timeout },
             code => step("waiting for fsys_startup")(code),
         })

@@ -1,0 +1,339 @@
+//! The message server: threads receiving requests on the served ports,
+//! the demultiplexer that hands each to its interface's routine, and the
+//! forwarding of a request, as it came, to the server an object stands
+//! for.
+
+use std::ffi::{CStr, c_char};
+use std::sync::{Arc, OnceLock};
+
+use hurd::errno::{Errno, check};
+use hurd::port::{RawPort, ReceiveRight, SendRight};
+use hurd_sys::raw;
+
+use crate::ports::{ServerError, Slot};
+
+/// Serves requests on `threads` threads until the process exits (a
+/// goaway) or, with `idle` set, until no request has come for that long.
+pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
+    let set = crate::ports::port_set(false)?;
+    let threads = threads.max(1);
+    THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
+    let helpers: Vec<_> = (1..threads).map(|_| std::thread::spawn(move || server_loop(set, idle, true))).collect();
+    server_loop(set, idle, true);
+    drop(helpers);
+    Ok(())
+}
+
+/// The most threads serving clients' requests at once. A request that
+/// blocks (a lookup the host answers only when a FIFO has a writer, a
+/// reauthentication whose client never finishes the handshake) holds
+/// one; when none is left waiting, another is started, up to this.
+pub const THREADS_MAX: usize = 256;
+
+/// How long a thread started for a busy moment waits for a request
+/// before it ends.
+const EXTRA_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Room for a routine and the C library's message buffers, which grow on
+/// the stack with the largest request received (the size of every other
+/// thread's stack).
+const EXTRA_STACK: usize = 2 * 1024 * 1024;
+
+/// The pool's threads waiting for a request, and all of them.
+static IDLE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A pool thread serving one request: when it was the last one waiting,
+/// another is started (up to [`THREADS_MAX`]); it waits again on drop.
+struct Busy;
+
+impl Busy {
+    fn start() -> Busy {
+        use std::sync::atomic::Ordering::SeqCst;
+        if IDLE.fetch_sub(1, SeqCst) <= 1 {
+            // Counted before it runs, so that a burst cannot pass the limit.
+            if THREADS.fetch_add(1, SeqCst) < THREADS_MAX {
+                if let Ok(set) = crate::ports::port_set(false) {
+                    let spawned = std::thread::Builder::new()
+                        .stack_size(EXTRA_STACK)
+                        .spawn(move || server_loop(set, Some(EXTRA_IDLE), true));
+                    if let Err(e) = spawned {
+                        THREADS.fetch_sub(1, SeqCst);
+                        log::warn!("starting one more server thread: {e}");
+                    }
+                }
+            } else {
+                THREADS.fetch_sub(1, SeqCst);
+                crate::routine::log_once(log::Level::Warn, "server threads", || {
+                    format!("all {THREADS_MAX} server threads are busy; requests wait")
+                });
+            }
+        }
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        IDLE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The demultiplexer of the pool's threads: [`demux`], counted.
+unsafe extern "C" fn pool_demux(
+    request: *mut raw::mach_msg_header_t,
+    reply: *mut raw::mach_msg_header_t,
+) -> raw::boolean_t {
+    let _busy = Busy::start();
+    // SAFETY: as the C library gives them to us.
+    unsafe { demux(request, reply) }
+}
+
+/// Starts `threads` threads serving requests for the life of the process,
+/// and returns: for a translator that needs its own ports served while it
+/// still sets itself up (a helper asks about the node it sits on).
+pub fn serve_in_background(threads: usize) -> Result<(), ServerError> {
+    let set = crate::ports::port_set(false)?;
+    THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..threads {
+        std::thread::spawn(move || server_loop(set, None, true));
+    }
+    Ok(())
+}
+
+/// One thread's serving, until the process exits or (with `idle`) no
+/// request came for that long. A thread of the pool (`pool`) is counted
+/// among those that serve clients.
+pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool: bool) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let demultiplexer = if pool { pool_demux } else { demux };
+    if pool {
+        IDLE.fetch_add(1, SeqCst);
+    }
+    loop {
+        // SAFETY: the demultiplexer is valid for the life of the process
+        // and `set` a port set we hold; the C library receives, calls it,
+        // and sends the replies.
+        let code = unsafe {
+            match idle {
+                None => raw::mach_msg_server(Some(demultiplexer), 0, set),
+                Some(t) => raw::hurd_sys_msg_server_timeout(
+                    Some(demultiplexer),
+                    0,
+                    set,
+                    raw::MACH_RCV_TIMEOUT as _,
+                    t.as_millis().min(u32::MAX as u128) as _,
+                ),
+            }
+        };
+        if let Some(idle) = idle.filter(|_| check(code) == Err(Errno::MACH_RCV_TIMED_OUT)) {
+            // A request to another set (the control port's) counts too.
+            if since_last_request() < idle {
+                continue;
+            }
+            if pool {
+                IDLE.fetch_sub(1, SeqCst);
+                THREADS.fetch_sub(1, SeqCst);
+            }
+            return;
+        }
+        log::error!("the message server stopped: {:?}", Errno(code));
+    }
+}
+
+/// Receives one request on `port` (waiting up to `timeout`), serves it and
+/// sends the answer: how a helper's `fsys_startup` is served before the
+/// server's threads run. MACH_RCV_TIMED_OUT when none came.
+pub(crate) fn serve_one(port: &ReceiveRight, timeout: std::time::Duration) -> Result<(), Errno> {
+    // Room for any request and answer of the startup protocol.
+    let mut request = [0u64; 512];
+    let mut reply = [0u64; 512];
+    let request_header: *mut raw::mach_msg_header_t = request.as_mut_ptr().cast();
+    let reply_header: *mut raw::mach_msg_header_t = reply.as_mut_ptr().cast();
+    // SAFETY: receives into a buffer of the size given, from a port whose
+    // receive right we hold.
+    let code = unsafe {
+        raw::mach_msg(
+            request_header,
+            (raw::MACH_RCV_MSG | raw::MACH_RCV_TIMEOUT) as _,
+            0,
+            std::mem::size_of_val(&request) as _,
+            port.as_raw(),
+            timeout.as_millis().min(u32::MAX as u128) as _,
+            raw::MACH_PORT_NULL,
+        )
+    };
+    check(code)?;
+    // SAFETY: a received request and room for its answer, as a MIG
+    // demultiplexer wants them.
+    if unsafe { demux(request_header, reply_header) } == 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // SAFETY: the answer MIG wrote.
+    check(unsafe { send_reply(reply_header) })
+}
+
+/// Sends an answer MIG wrote, to the request's reply port (which moves
+/// that send-once right), outside `mach_msg_server`.
+///
+/// # Safety
+/// `reply` is a whole reply MIG wrote for a request received here.
+unsafe fn send_reply(reply: *mut raw::mach_msg_header_t) -> raw::kern_return_t {
+    // SAFETY: see above; the size is the reply's own.
+    unsafe {
+        raw::mach_msg(
+            reply,
+            raw::MACH_SEND_MSG as _,
+            (*reply).msgh_size,
+            0,
+            raw::MACH_PORT_NULL,
+            0,
+            raw::MACH_PORT_NULL,
+        )
+    }
+}
+
+thread_local! {
+    /// Set by a goaway that leaves, on the thread serving it.
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The port entry the request being demultiplexed on this thread
+    /// came to.
+    static TARGET: std::cell::RefCell<Option<Arc<Slot>>> = const { std::cell::RefCell::new(None) };
+    /// Set when the routine found that its node forwards the request.
+    static FORWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sends `request`, as received, on to `to`, with its reply port: the
+/// other server answers the client. Without a timeout: a send that times
+/// out hands the message back with its rights renamed, which the message
+/// server could then not destroy; `to` is a file system's port, which
+/// empties its queue. On failure (a dead port: nothing was sent) the
+/// header is as it was received, so that the request can be destroyed and
+/// answered.
+///
+/// # Safety
+/// `request` is a whole request received on this thread and not yet
+/// destroyed or answered.
+unsafe fn forward(request: *mut raw::mach_msg_header_t, to: &SendRight) -> raw::kern_return_t {
+    // SAFETY: see above; the header's port fields are ports here (no
+    // protected payload is used).
+    let header = unsafe { &mut *request };
+    // SAFETY: as above: both unions hold port names.
+    let (remote, local) =
+        unsafe { (header.__bindgen_anon_1.msgh_remote_port, header.__bindgen_anon_2.msgh_local_port) };
+    let bits = header.msgh_bits;
+    let reply_type = bits & raw::MACH_MSGH_BITS_REMOTE_MASK as raw::mach_msg_bits_t;
+    // Remote (the destination) in the low byte, local (the reply port)
+    // in the next.
+    header.msgh_bits = (bits & raw::MACH_MSGH_BITS_COMPLEX as raw::mach_msg_bits_t)
+        | raw::MACH_MSG_TYPE_COPY_SEND as raw::mach_msg_bits_t
+        | (reply_type << 8);
+    header.__bindgen_anon_2.msgh_local_port = remote;
+    header.__bindgen_anon_1.msgh_remote_port = to.as_raw();
+    // SAFETY: a whole message of the size its header gives; the rights
+    // and memory it carries move to the other server.
+    let code = unsafe {
+        raw::mach_msg(
+            request,
+            raw::MACH_SEND_MSG as _,
+            header.msgh_size,
+            0,
+            raw::MACH_PORT_NULL,
+            0,
+            raw::MACH_PORT_NULL,
+        )
+    };
+    if code != 0 {
+        header.msgh_bits = bits;
+        header.__bindgen_anon_1.msgh_remote_port = remote;
+        header.__bindgen_anon_2.msgh_local_port = local;
+    }
+    code
+}
+
+/// When the last request came, in milliseconds since [`EPOCH`].
+static LAST_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+
+fn now_ms() -> u64 {
+    EPOCH.get_or_init(std::time::Instant::now).elapsed().as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+fn since_last_request() -> std::time::Duration {
+    let last = LAST_REQUEST.load(std::sync::atomic::Ordering::Relaxed);
+    std::time::Duration::from_millis(now_ms().saturating_sub(last))
+}
+
+unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
+    LAST_REQUEST.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the C library passes a received request.
+    let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
+    TARGET.with(|t| *t.borrow_mut() = crate::ports::lookup(local));
+    FORWARD.with(|f| f.set(false));
+    // SAFETY: the C library passes a received request and room for the
+    // reply.
+    let handled = unsafe { raw::hurd_sys_demux(request, reply) != 0 };
+    let target = TARGET.with(|t| t.borrow_mut().take());
+    if FORWARD.with(|f| f.replace(false)) {
+        let to = target.as_deref().and_then(Slot::io).and_then(|io| io.forward_port());
+        let code = match to {
+            // SAFETY: the request is still whole: the routine did not run.
+            Some(to) => unsafe { forward(request, to) },
+            None => Errno::EOPNOTSUPP.0,
+        };
+        let answer = if code == 0 {
+            raw::MIG_NO_REPLY
+        } else {
+            log::warn!("forwarding a request: {}", Errno(code));
+            Errno::EIO.0
+        };
+        // SAFETY: MIG wrote a reply header, of which RetCode is part.
+        unsafe { (*reply.cast::<raw::mig_reply_header_t>()).RetCode = answer };
+        return 1;
+    }
+    if LEAVING.with(|leaving| leaving.get()) {
+        // The goaway's caller gets its answer before the process is gone
+        // (otherwise it sees "server died", which settrans --chroot takes
+        // as a failure).
+        // SAFETY: the reply MIG just wrote.
+        let code = unsafe { send_reply(reply) };
+        if code != 0 {
+            log::warn!("answering the goaway: {}", Errno(code));
+        }
+        log::info!("going away");
+        std::process::exit(0);
+    }
+    handled as raw::boolean_t
+}
+
+/// Makes the request being served on this thread go on, as it came, to
+/// the server its object stands for, instead of being answered here.
+pub(crate) fn forward_this_request() {
+    FORWARD.with(|f| f.set(true));
+}
+
+/// Makes the process exit once the request being served on this thread
+/// (a goaway) has its answer.
+pub(crate) fn leave_after_answer() {
+    LEAVING.with(|leaving| leaving.set(true));
+}
+
+/// What the weak default of every routine Rust does not define calls.
+///
+/// # Safety
+/// `name` is a NUL-terminated string (the C defaults pass a literal).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn hurd_sys_unimplemented(name: *const c_char) {
+    // SAFETY: the C defaults pass a string literal.
+    let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    // An object standing for another server's forwards what it does not
+    // answer itself.
+    let forwards = TARGET.with(|t| {
+        t.borrow().as_deref().and_then(Slot::io).is_some_and(|io| io.forwards(&name) && io.forward_port().is_some())
+    });
+    if forwards {
+        forward_this_request();
+    } else {
+        crate::routine::unsupported(&name);
+    }
+}

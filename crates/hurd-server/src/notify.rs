@@ -1,0 +1,22 @@
+//! The notifications (`notify.defs`) the kernel sends to the ports served
+//! here: each port asks to be told when its last sender is gone.
+
+use hurd::port::RawPort;
+use hurd_sys::raw;
+
+use crate::routine::prototypes_agree;
+
+/// No client holds a send right to `port` any more: stop serving it, and
+/// tell its class.
+#[unsafe(no_mangle)]
+pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_port_mscount_t) -> raw::kern_return_t {
+    if let Some(slot) = crate::ports::forget(port) {
+        log::debug!("port {port}: no senders left, no longer served");
+        if let Some(hook) = slot.class().no_senders {
+            hook(&slot);
+        }
+    }
+    0
+}
+
+prototypes_agree!(do_mach_notify_no_senders);

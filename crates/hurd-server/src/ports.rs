@@ -1,0 +1,271 @@
+//! Port classes and the ports served (libports' classes and bucket).
+//!
+//! Every port served here has a receive right in one of two port sets
+//! and an entry ([`Slot`]) in one registry: its [`Class`], the object it
+//! stands for (a value of the class's own type, which the routines of the
+//! class's interfaces find by type), and, for an object that answers io
+//! requests, its [`Io`] view. MIG's stubs call the intran here
+//! ([`hurd_sys_object_from_port`]) before a routine runs and release the
+//! reference after it.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use hurd::errno::Errno;
+use hurd::port::{Notification, PortError, PortSet, RawPort, ReceiveRight, SendRight, request_notification};
+use hurd_sys::raw;
+
+use crate::io::Io;
+
+/// A kind of port: what its objects are is the type its module serves;
+/// this says how the registry treats its ports.
+#[derive(Debug)]
+pub struct Class {
+    /// For logs: "protid", "control".
+    pub name: &'static str,
+    /// Whether a client's port of this class keeps the translator from
+    /// leaving ([`open_ports`]).
+    pub holds_up: bool,
+    /// Whether its ports are served by a thread of their own rather than
+    /// by the pool: no number of clients' requests blocked in the pool
+    /// keeps a request to such a port (a goaway) from being answered.
+    pub own_thread: bool,
+    /// What to do when the last send right to one of its ports is gone,
+    /// after the port stops being served.
+    pub no_senders: Option<fn(&Slot)>,
+}
+
+/// An object ready to be served: its class, its value, and its io view.
+pub struct Object {
+    class: &'static Class,
+    value: Box<dyn Any + Send + Sync>,
+    io: Option<Arc<dyn Io>>,
+    own: bool,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Object({}{})", self.class.name, if self.own { ", own" } else { "" })
+    }
+}
+
+impl Object {
+    /// `value` as an object of `class`: the routines of the class's
+    /// interfaces find it by its type.
+    pub fn new<T: Any + Send + Sync>(class: &'static Class, value: T) -> Object {
+        Object { class, value: Box::new(value), io: None, own: false }
+    }
+
+    /// The object answers io requests through `io`.
+    pub fn with_io(mut self, io: Arc<dyn Io>) -> Object {
+        self.io = Some(io);
+        self
+    }
+
+    /// A port the translator keeps for itself (`own`: a parent it gave to
+    /// `file_reparent` once for many lookups) does not hold it up, nor do
+    /// ports made from such a port by a lookup or `io_restrict_auth`.
+    pub fn own(mut self, own: bool) -> Object {
+        self.own = own;
+        self
+    }
+}
+
+/// A served port: the receive right and what it stands for.
+pub struct Slot {
+    class: &'static Class,
+    value: Box<dyn Any + Send + Sync>,
+    io: Option<Arc<dyn Io>>,
+    own: bool,
+    port: ReceiveRight,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slot({} on {})", self.class.name, self.port.as_raw())
+    }
+}
+
+impl Slot {
+    pub fn class(&self) -> &'static Class {
+        self.class
+    }
+
+    /// The object, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.value.downcast_ref()
+    }
+
+    /// The object's io view, if it answers io requests.
+    pub fn io(&self) -> Option<&Arc<dyn Io>> {
+        self.io.as_ref()
+    }
+
+    /// Whether the translator keeps this port for itself.
+    pub fn is_own(&self) -> bool {
+        self.own
+    }
+
+    /// The port's receive right.
+    pub fn port(&self) -> &ReceiveRight {
+        &self.port
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("not started as a translator: this task has no bootstrap port (use settrans)")]
+    NoBootstrap,
+    #[error("fsys_startup: {0}")]
+    Startup(Errno),
+    #[error("setting up a port: {0}")]
+    Port(#[from] PortError),
+    #[error("requesting a no-senders notification on port {port}: {code}")]
+    Notify { port: RawPort, code: Errno },
+    #[error("serving one more port: {PORTS_MAX} are served already")]
+    TooManyPorts,
+}
+
+/// Ordered maps, not hash maps: a translator may start before the
+/// system has a random source (`/dev/urandom`), which std's hashing needs.
+struct Registry {
+    /// Ports served by the pool.
+    pool: PortSet,
+    /// Ports of classes with a thread of their own.
+    own_thread: PortSet,
+    slots: Mutex<BTreeMap<RawPort, Arc<Slot>>>,
+}
+
+fn registry() -> Result<&'static Registry, PortError> {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    if let Some(r) = REGISTRY.get() {
+        return Ok(r);
+    }
+    let pool = PortSet::allocate()?;
+    let own_thread = PortSet::allocate()?;
+    Ok(REGISTRY.get_or_init(|| Registry { pool, own_thread, slots: Mutex::new(BTreeMap::new()) }))
+}
+
+fn slots() -> Option<std::sync::MutexGuard<'static, BTreeMap<RawPort, Arc<Slot>>>> {
+    registry().ok().map(|reg| reg.slots.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The port set the pool serves (`own_thread`: the one of classes with a
+/// thread of their own).
+pub(crate) fn port_set(own_thread: bool) -> Result<RawPort, PortError> {
+    let reg = registry()?;
+    Ok(if own_thread { reg.own_thread.as_raw() } else { reg.pool.as_raw() })
+}
+
+/// The most ports a translator serves at once: past it, a request that
+/// would make one more fails (ENOMEM) rather than grow without bound.
+pub const PORTS_MAX: usize = 1 << 16;
+
+/// How many ports handed to clients are still held, of classes that hold
+/// the translator up: what keeps a translator that serves nodes itself
+/// from leaving.
+pub fn open_ports() -> usize {
+    slots().map_or(0, |slots| slots.values().filter(|s| s.class.holds_up && !s.own).count())
+}
+
+/// Whether `port` is one this process serves: a send right to a port
+/// whose receive right a task holds has the same name in its space. A
+/// lookup answered elsewhere may lead back here (`..` to a parent given
+/// to `file_reparent`).
+pub fn serves(port: &SendRight) -> bool {
+    slots().is_some_and(|slots| slots.contains_key(&port.as_raw()))
+}
+
+/// Serves `object` on a new port and gives a send right to it. The port
+/// goes away when its last client's send right does (no-senders).
+pub fn serve(object: Object) -> Result<SendRight, ServerError> {
+    let port = ReceiveRight::allocate()?;
+    let send = port.make_send()?;
+    serve_on(port, object)?;
+    Ok(send)
+}
+
+/// Serves `object` on `port`.
+pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
+    let reg = registry()?;
+    if reg.slots.lock().unwrap_or_else(|e| e.into_inner()).len() >= PORTS_MAX {
+        return Err(ServerError::TooManyPorts);
+    }
+    if object.class.own_thread {
+        reg.own_thread.insert(&port)?
+    } else {
+        reg.pool.insert(&port)?
+    }
+    let name = port.as_raw();
+    // The port itself is told when its last client lets go.
+    request_notification(name, Notification::NoSenders, name)
+        .map_err(|code| ServerError::Notify { port: name, code })?;
+    let Object { class, value, io, own } = object;
+    let slot = Arc::new(Slot { class, value, io, own, port });
+    reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
+    Ok(())
+}
+
+/// Puts `object` behind the already served `port` in place of what was
+/// there. If a routine still runs on the old object (a request that came
+/// before the auth server answered a reauthentication), the old one
+/// stays.
+pub fn replace(port: RawPort, object: Object) {
+    let Some(mut slots) = slots() else { return };
+    let Some(old) = slots.remove(&port) else { return };
+    match Arc::try_unwrap(old) {
+        Ok(old) => {
+            let Object { class, value, io, own } = object;
+            slots.insert(port, Arc::new(Slot { class, value, io, own, port: old.port }));
+        }
+        Err(old) => {
+            log::warn!("port {port}: in use while its object was replaced; it keeps the old one");
+            slots.insert(port, old);
+        }
+    }
+}
+
+/// The entry of `port`, if it is served here.
+pub fn lookup(port: RawPort) -> Option<Arc<Slot>> {
+    slots()?.get(&port).cloned()
+}
+
+/// Stops serving `port` (its last sender is gone): its entry, if it had
+/// one. The receive right goes with the last reference.
+pub(crate) fn forget(port: RawPort) -> Option<Arc<Slot>> {
+    slots()?.remove(&port)
+}
+
+/// The intran of every object port type (see build.rs): the entry behind
+/// `port` as a reference handed to the stub, or null when the port is
+/// not served here.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_object_from_port(port: RawPort) -> raw::hurd_sys_object_t {
+    lookup(port).map_or(std::ptr::null(), Arc::into_raw) as raw::hurd_sys_object_t
+}
+
+/// The destructor of every object port type: drops what the intran gave.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_object_release(object: raw::hurd_sys_object_t) {
+    let slot = object as *const Slot;
+    if !slot.is_null() {
+        // SAFETY: a non-null object comes from Arc::into_raw in the intran.
+        drop(unsafe { Arc::from_raw(slot) });
+    }
+}
+
+/// Protected payloads are not used: no request carries one.
+#[unsafe(no_mangle)]
+pub extern "C" fn hurd_sys_object_from_payload(_payload: std::ffi::c_ulong) -> raw::hurd_sys_object_t {
+    std::ptr::null_mut()
+}
+
+/// The entry behind an object a stub passed, borrowed for one routine.
+///
+/// # Safety
+/// `object` is null or came from the intran and is still held by the stub.
+pub(crate) unsafe fn borrow<'a>(object: raw::hurd_sys_object_t) -> Option<&'a Slot> {
+    // SAFETY: see above: the stub holds the reference until the destructor.
+    unsafe { (object as *const Slot).as_ref() }
+}
