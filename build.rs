@@ -92,6 +92,12 @@ mod generate {
         Interface { defs: "hurd/fsys.defs", name: "fsys", objects: &[("FSYS", "fsys_t")] },
         Interface { defs: "mach/notify.defs", name: "notify", objects: &[] },
         Interface { defs: "hurd/interrupt.defs", name: "interrupt", objects: &[] },
+        Interface { defs: "hurd/process.defs", name: "process", objects: &[("PROCESS", "process_t")] },
+        Interface {
+            defs: "mach/task_notify.defs",
+            name: "task_notify",
+            objects: &[("TASK_NOTIFY", "task_notify_port_t")],
+        },
     ];
 
     pub fn all(sysroot: &Path) {
@@ -138,8 +144,8 @@ mod generate {
 
         let mut wrapper = String::from(
             "#define _GNU_SOURCE 1\n#include <hurd.h>\n#include <hurd/fs.h>\n#include <hurd/io.h>\n\
-             #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
-             #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
+             #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
+             #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <hurd/hurd_types.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
         for h in &headers {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
@@ -165,6 +171,9 @@ mod generate {
             ("HURD_SYS_INIT_PORT_BOOTSTRAP", "int", "INIT_PORT_BOOTSTRAP"),
             ("HURD_SYS_INIT_PORT_MAX", "int", "INIT_PORT_MAX"),
             ("HURD_SYS_EXEC_DEFAULTS", "int", "EXEC_DEFAULTS"),
+            ("HURD_SYS_INIT_UMASK", "int", "INIT_UMASK"),
+            ("HURD_SYS_PORT_TYPE_DEAD_NAME", "mach_port_type_t", "MACH_PORT_TYPE_DEAD_NAME"),
+            ("HURD_SYS_INIT_INT_MAX", "int", "INIT_INT_MAX"),
         ] {
             let _ = writeln!(wrapper, "static const {ty} {name} = {value};");
         }
@@ -181,11 +190,11 @@ mod generate {
             .allowlist_function(
                 "file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|setcrdir|getproc|getauth|setauth|getdport",
             )
-            .allowlist_function("(io|file|dir|fsys|proc|auth|exec)_[a-z_0-9]+")
+            .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg)_[a-z_0-9]+")
             .allowlist_function(
                 "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
             )
-            .allowlist_function("S_[a-z_]+|do_mach_notify_[a-z_]+")
+            .allowlist_function("S_[a-z_0-9]+|do_mach_notify_[a-z_]+|exec_exec_paths|getdport")
             .allowlist_function("hurd_sys_[a-z_]+")
             .allowlist_var("__mach_task_self_|MACH_[A-Z_0-9]+|KERN_[A-Z_]+|FS_RETRY_[A-Z]+|FSYS_GOAWAY_[A-Z]+")
             .allowlist_var(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use hurd::errno::Errno;
 use hurd::fs::{self, O_CREAT};
 use hurd::port::SendRight;
-use hurd_server::{Control, Credentials, Io, Node, Reply, RetryKind, Stat};
+use hurd_server::{Control, Credentials, Forward, Io, Node, Reply, RetryKind, Stat};
 
 use crate::options::Options;
 use crate::readonly::open_readonly;
@@ -121,6 +121,8 @@ impl Control for Firmlink {
 struct Dangling {
     target: Arc<str>,
 }
+
+impl Forward for Dangling {}
 
 impl Io for Dangling {
     fn stat(&self) -> Result<Stat, Errno> {

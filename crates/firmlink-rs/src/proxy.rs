@@ -11,7 +11,7 @@ use hurd::fs::{FS_TRANS_EXCL, FS_TRANS_SET};
 use hurd::port::SendRight;
 use hurd_server::fs::protid;
 use hurd_server::ports::Object;
-use hurd_server::{Credentials, Io, Node, Reply, Stat, TranslatorRequest};
+use hurd_server::{Credentials, Forward, Io, Node, Reply, Stat, TranslatorRequest};
 use hurd_translator::open::check_readonly;
 use hurd_translator::proxy::{Access, HOPS_MAX, Next, forwards, next, passive_allowed};
 
@@ -229,7 +229,7 @@ impl HostNode {
     }
 }
 
-impl Io for HostNode {
+impl Forward for HostNode {
     fn forward_port(&self) -> Option<&SendRight> {
         Some(&self.host)
     }
@@ -237,7 +237,9 @@ impl Io for HostNode {
     fn forwards(&self, routine: &str) -> bool {
         forwards(routine, self.place.access)
     }
+}
 
+impl Io for HostNode {
     fn stat(&self) -> Result<Stat, Errno> {
         fs::stat(&self.host).map_err(|e| e.code())
     }

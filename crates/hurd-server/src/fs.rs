@@ -25,7 +25,7 @@ pub static PROTID: Class = Class { name: "protid", holds_up: true, own_thread: f
 
 /// `node` as a protid, ready to be served.
 pub fn protid(node: Arc<dyn Node>) -> Object {
-    Object::new(&PROTID, node.clone()).with_io(node)
+    Object::new(&PROTID, node.clone()).with_io(node.clone()).with_forward(node)
 }
 
 /// Serves `node` on a new port and gives a send right to it (for a

@@ -12,12 +12,12 @@ use hurd_sys::raw;
 
 use crate::Credentials;
 use crate::fs::Stat;
-use crate::ports::{self, Object, ServerError, Slot};
+use crate::ports::{self, Forward, Object, ServerError, Slot};
 use crate::routine::{ids, on_slot, prototypes_agree, unsupported, write_data, write_port};
 
 /// An object as io requests address it. Methods not implemented answer
 /// EOPNOTSUPP and log once.
-pub trait Io: Send + Sync {
+pub trait Io: Forward {
     fn stat(&self) -> Result<Stat, Errno> {
         Err(unsupported("io_stat"))
     }
@@ -50,21 +50,6 @@ pub trait Io: Send + Sync {
     fn with_credentials(&self, creds: Credentials) -> Result<Object, Errno> {
         let _ = creds;
         Err(unsupported("io_reauthenticate"))
-    }
-
-    /// The port of the other server's object this one stands for, if it
-    /// forwards requests there ([`Io::forwards`]).
-    fn forward_port(&self) -> Option<&SendRight> {
-        None
-    }
-
-    /// Whether a request for `routine` (MIG's name, `io_read`) goes to
-    /// [`Io::forward_port`] as it came: an object that stands for another
-    /// server's forwards what it has no reason to look at, and the other
-    /// server answers the client itself.
-    fn forwards(&self, routine: &str) -> bool {
-        let _ = routine;
-        false
     }
 }
 

@@ -12,7 +12,8 @@
 //!   out-parameters, turn the result into a return code);
 //! - one module per interface, each with its trait, its classes and its
 //!   routines: [`io`], [`fs`] (files and directories), [`fsys`] (a
-//!   translator's control port), [`notify`], [`interrupt`];
+//!   translator's control port), [`notify`], [`interrupt`], [`process`]
+//!   (a proc server's), [`task_notify`] (new-task notices);
 //! - [`helper`]: translators a translator starts for itself, and ends.
 //!
 //! Adding an interface is a line in build.rs's `SERVED` (its `.defs` and
@@ -63,6 +64,14 @@ pub mod interrupt;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
+pub mod process;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod task_notify;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
 pub mod helper;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
@@ -71,6 +80,6 @@ pub use {
     fsys::{Control, startup},
     io::Io,
     message::{THREADS_MAX, serve, serve_in_background},
-    ports::{PORTS_MAX, ServerError, open_ports, serves},
+    ports::{Forward, PORTS_MAX, ServerError, open_ports, serves},
     routine::unsupported,
 };

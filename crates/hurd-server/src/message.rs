@@ -199,6 +199,9 @@ thread_local! {
     /// The port entry the request being demultiplexed on this thread
     /// came to.
     static TARGET: std::cell::RefCell<Option<Arc<Slot>>> = const { std::cell::RefCell::new(None) };
+    /// Rights a routine answered by copying them into the reply: kept
+    /// until the reply has been sent (the next request on this thread).
+    static HELD: std::cell::RefCell<Vec<SendRight>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Set when the routine found that its node forwards the request.
     static FORWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -268,6 +271,8 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
     LAST_REQUEST.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
     // SAFETY: the C library passes a received request.
     let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
+    // The replies of this thread's earlier requests have been sent.
+    HELD.with(|held| held.borrow_mut().clear());
     TARGET.with(|t| *t.borrow_mut() = crate::ports::lookup(local));
     FORWARD.with(|f| f.set(false));
     // SAFETY: the C library passes a received request and room for the
@@ -275,7 +280,7 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
     let handled = unsafe { raw::hurd_sys_demux(request, reply) != 0 };
     let target = TARGET.with(|t| t.borrow_mut().take());
     if FORWARD.with(|f| f.replace(false)) {
-        let to = target.as_deref().and_then(Slot::io).and_then(|io| io.forward_port());
+        let to = target.as_deref().and_then(Slot::forward_port);
         let code = match to {
             // SAFETY: the request is still whole: the routine did not run.
             Some(to) => unsafe { forward(request, to) },
@@ -312,6 +317,12 @@ pub(crate) fn forward_this_request() {
     FORWARD.with(|f| f.set(true));
 }
 
+/// Keeps `right` until the answer of the request being served on this
+/// thread has been sent (a `COPY_SEND` out-parameter names it).
+pub(crate) fn hold_until_answered(right: SendRight) {
+    HELD.with(|held| held.borrow_mut().push(right));
+}
+
 /// Makes the process exit once the request being served on this thread
 /// (a goaway) has its answer.
 pub(crate) fn leave_after_answer() {
@@ -328,9 +339,7 @@ pub unsafe extern "C" fn hurd_sys_unimplemented(name: *const c_char) {
     let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
     // An object standing for another server's forwards what it does not
     // answer itself.
-    let forwards = TARGET.with(|t| {
-        t.borrow().as_deref().and_then(Slot::io).is_some_and(|io| io.forwards(&name) && io.forward_port().is_some())
-    });
+    let forwards = TARGET.with(|t| t.borrow().as_deref().is_some_and(|slot| slot.forward_to(&name).is_some()));
     if forwards {
         forward_this_request();
     } else {

@@ -19,4 +19,19 @@ pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_p
     0
 }
 
-prototypes_agree!(do_mach_notify_no_senders);
+/// A right that a port served here asked about has died: the port's
+/// object is told (a notice port's, [`crate::task_notify::NewTask`]).
+/// The notification brought a reference to the dead name, released here.
+#[unsafe(no_mangle)]
+pub extern "C" fn do_mach_notify_dead_name(port: RawPort, name: raw::mach_port_name_t) -> raw::kern_return_t {
+    if let Some(slot) = crate::ports::lookup(port) {
+        if let Some(notices) = slot.get::<std::sync::Arc<dyn crate::task_notify::NewTask>>() {
+            notices.dead_name(name);
+        }
+    }
+    // SAFETY: the notification's own reference to the dead name.
+    let _ = unsafe { raw::mach_port_deallocate(hurd::port::task(), name) };
+    0
+}
+
+prototypes_agree!(do_mach_notify_no_senders, do_mach_notify_dead_name);

@@ -36,11 +36,30 @@ pub struct Class {
     pub no_senders: Option<fn(&Slot)>,
 }
 
-/// An object ready to be served: its class, its value, and its io view.
+/// An object that stands for another server's: requests it has no reason
+/// to look at go to that server as they came, and it answers the client
+/// itself.
+pub trait Forward: Send + Sync {
+    /// The port of the other server's object this one stands for.
+    fn forward_port(&self) -> Option<&SendRight> {
+        None
+    }
+
+    /// Whether a request for `routine` (MIG's name, `io_read`) goes to
+    /// [`Forward::forward_port`] as it came.
+    fn forwards(&self, routine: &str) -> bool {
+        let _ = routine;
+        false
+    }
+}
+
+/// An object ready to be served: its class, its value, its io view, and
+/// what it forwards.
 pub struct Object {
     class: &'static Class,
     value: Box<dyn Any + Send + Sync>,
     io: Option<Arc<dyn Io>>,
+    forward: Option<Arc<dyn Forward>>,
     own: bool,
 }
 
@@ -54,7 +73,13 @@ impl Object {
     /// `value` as an object of `class`: the routines of the class's
     /// interfaces find it by its type.
     pub fn new<T: Any + Send + Sync>(class: &'static Class, value: T) -> Object {
-        Object { class, value: Box::new(value), io: None, own: false }
+        Object { class, value: Box::new(value), io: None, forward: None, own: false }
+    }
+
+    /// The object forwards some requests as [`Forward`] says.
+    pub fn with_forward(mut self, forward: Arc<dyn Forward>) -> Object {
+        self.forward = Some(forward);
+        self
     }
 
     /// The object answers io requests through `io`.
@@ -77,6 +102,7 @@ pub struct Slot {
     class: &'static Class,
     value: Box<dyn Any + Send + Sync>,
     io: Option<Arc<dyn Io>>,
+    forward: Option<Arc<dyn Forward>>,
     own: bool,
     port: ReceiveRight,
 }
@@ -100,6 +126,17 @@ impl Slot {
     /// The object's io view, if it answers io requests.
     pub fn io(&self) -> Option<&Arc<dyn Io>> {
         self.io.as_ref()
+    }
+
+    /// Where a request for `routine` goes as it came, if it does.
+    pub fn forward_to(&self, routine: &str) -> Option<&SendRight> {
+        let forward = self.forward.as_ref()?;
+        if forward.forwards(routine) { forward.forward_port() } else { None }
+    }
+
+    /// Where the object forwards what it forwards.
+    pub fn forward_port(&self) -> Option<&SendRight> {
+        self.forward.as_ref()?.forward_port()
     }
 
     /// Whether the translator keeps this port for itself.
@@ -201,8 +238,8 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     // The port itself is told when its last client lets go.
     request_notification(name, Notification::NoSenders, name)
         .map_err(|code| ServerError::Notify { port: name, code })?;
-    let Object { class, value, io, own } = object;
-    let slot = Arc::new(Slot { class, value, io, own, port });
+    let Object { class, value, io, forward, own } = object;
+    let slot = Arc::new(Slot { class, value, io, forward, own, port });
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
     Ok(())
 }
@@ -216,8 +253,8 @@ pub fn replace(port: RawPort, object: Object) {
     let Some(old) = slots.remove(&port) else { return };
     match Arc::try_unwrap(old) {
         Ok(old) => {
-            let Object { class, value, io, own } = object;
-            slots.insert(port, Arc::new(Slot { class, value, io, own, port: old.port }));
+            let Object { class, value, io, forward, own } = object;
+            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, port: old.port }));
         }
         Err(old) => {
             log::warn!("port {port}: in use while its object was replaced; it keeps the old one");

@@ -16,7 +16,7 @@ use crate::message;
 use crate::ports::{Slot, borrow};
 
 /// Runs one routine on the port entry the stub found: `body` gets it. An
-/// object that forwards `routine` ([`crate::io::Io::forwards`]) does not
+/// object that forwards `routine` ([`crate::ports::Forward`]) does not
 /// run it: the request goes on to the other server as it came. A request
 /// on a port not served here answers EOPNOTSUPP.
 ///
@@ -29,7 +29,7 @@ pub(crate) unsafe fn on_slot(
 ) -> raw::kern_return_t {
     // SAFETY: see above.
     let Some(slot) = (unsafe { borrow(object) }) else { return Errno::EOPNOTSUPP.0 };
-    if slot.io().is_some_and(|io| io.forwards(routine) && io.forward_port().is_some()) {
+    if slot.forward_to(routine).is_some() {
         message::forward_this_request();
         return Errno::EOPNOTSUPP.0;
     }

@@ -9,7 +9,7 @@ use hurd::errno::Errno;
 use hurd::port::SendRight;
 use hurd_server::fs::protid;
 use hurd_server::ports::Object;
-use hurd_server::{Credentials, Io, Node, Reply, RetryKind, Stat, refusal, unsupported};
+use hurd_server::{Credentials, Forward, Io, Node, Reply, RetryKind, Stat, refusal, unsupported};
 
 use crate::dirent::{self, DirEntry};
 use crate::peropen::Peropen;
@@ -130,6 +130,8 @@ impl<F: Filesystem> Protid<F> {
         Arc::new(Protid { fs, peropen: Arc::new(Peropen::new(node, flags)), creds, root_parent })
     }
 }
+
+impl<F: Filesystem> Forward for Protid<F> {}
 
 impl<F: Filesystem> Io for Protid<F> {
     fn stat(&self) -> Result<Stat, Errno> {

@@ -28,9 +28,11 @@ impl Errno {
     pub const EPERM: Errno = hurd(1);
     pub const ENOENT: Errno = hurd(2);
     pub const ESRCH: Errno = hurd(3);
+    pub const EINTR: Errno = hurd(4);
     pub const EIO: Errno = hurd(5);
     pub const ENXIO: Errno = hurd(6);
     pub const EBADF: Errno = hurd(9);
+    pub const ECHILD: Errno = hurd(10);
     pub const ENOMEM: Errno = hurd(12);
     pub const EACCES: Errno = hurd(13);
     pub const EBUSY: Errno = hurd(16);
@@ -42,6 +44,7 @@ impl Errno {
     pub const ENOSPC: Errno = hurd(28);
     pub const ESPIPE: Errno = hurd(29);
     pub const EROFS: Errno = hurd(30);
+    pub const EAGAIN: Errno = hurd(35);
     pub const EPROTONOSUPPORT: Errno = hurd(43);
     pub const EOPNOTSUPP: Errno = hurd(45);
     pub const EAFNOSUPPORT: Errno = hurd(47);
@@ -73,7 +76,10 @@ impl Errno {
             Errno::ESRCH => "ESRCH",
             Errno::EIO => "EIO",
             Errno::ENXIO => "ENXIO",
+            Errno::EINTR => "EINTR",
             Errno::EBADF => "EBADF",
+            Errno::ECHILD => "ECHILD",
+            Errno::EAGAIN => "EAGAIN",
             Errno::ENOMEM => "ENOMEM",
             Errno::EACCES => "EACCES",
             Errno::EBUSY => "EBUSY",

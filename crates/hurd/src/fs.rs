@@ -40,6 +40,7 @@ pub enum FsError {
 
 /// Open flags, as the Hurd numbers them.
 pub const O_READ: i32 = raw::O_RDONLY as i32;
+pub const O_EXEC: i32 = raw::O_EXEC as i32;
 pub const O_WRITE: i32 = raw::O_WRONLY as i32;
 /// Look up the node itself, not what a translator on it serves.
 pub const O_NOTRANS: i32 = raw::O_NOTRANS as i32;

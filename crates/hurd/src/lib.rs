@@ -9,7 +9,10 @@
 //!   owned value released on `Drop`;
 //! - `fs`: looking up nodes and reading their translators;
 //! - `process`: asking the proc server;
-//! - `auth`: this process's identity (every id), and becoming one user.
+//! - `auth`: this process's identity (every id), and becoming one user;
+//! - `procserver`: asking a proc server about any process, through a
+//!   given proc port;
+//! - `spawn`: starting a program in a private proc server's PID namespace.
 //!
 //! This is the client side: serving ports (a translator's, a proc
 //! server's) is hurd-server's.
@@ -36,5 +39,13 @@ pub mod process;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod auth;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod procserver;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod spawn;
 
 pub use errno::Errno;

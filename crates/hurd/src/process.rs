@@ -119,3 +119,9 @@ pub fn pids() -> Result<Pids, ProcError> {
     check(code).map_err(|code| ProcError::GetPids { code })?;
     Ok(Pids { pid, ppid, orphaned: orphaned != 0 })
 }
+
+/// Ends the task `task` at once.
+pub fn terminate_task(task: &SendRight) -> Result<(), Errno> {
+    // SAFETY: a task port we hold.
+    check(unsafe { raw::task_terminate(task.as_raw()) })
+}

@@ -1,0 +1,697 @@
+//! The proc interface (`process.defs`), served for a PID namespace: the
+//! class [`PROCESS`], whose objects are `Arc<dyn Process>`, one per
+//! process as its own proc port names it. The routines here are the ones
+//! whose arguments or answers name processes (PIDs, process ports, task
+//! ports); any other routine goes to the object's [`Forward`] port as it
+//! came if the object forwards it, and answers EOPNOTSUPP otherwise.
+
+use std::ffi::c_int;
+use std::sync::Arc;
+
+use hurd::errno::Errno;
+use hurd::port::{RawPort, SendRight};
+use hurd_sys::raw;
+
+use crate::ports::{Class, Forward, Slot};
+use crate::routine::{on, prototypes_agree, unsupported, with_request_right, write_data, write_port};
+
+/// Process ports: a client's keeps the translator busy.
+pub static PROCESS: Class = Class { name: "process", holds_up: true, own_thread: false, no_senders: None };
+
+/// What `proc_wait` answers.
+#[derive(Clone, Copy)]
+pub struct Waited {
+    pub status: i32,
+    pub sigcode: i32,
+    pub rusage: raw::rusage_t,
+    pub pid: i32,
+}
+
+impl std::fmt::Debug for Waited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Waited(pid {}, status {:#x}, sigcode {})", self.pid, self.status, self.sigcode)
+    }
+}
+
+/// A set of processes named by one id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    /// The process group `pgrp`'s processes.
+    Pgrp(i32),
+    /// The session `sid`'s processes.
+    Session(i32),
+    /// The session `sid`'s process groups.
+    SessionPgrps(i32),
+    /// The login collection `id`'s processes.
+    Login(i32),
+}
+
+/// A process as the requests on its proc port address it. Methods not
+/// implemented answer EOPNOTSUPP and log once.
+pub trait Process: Forward {
+    /// `proc_getpids`: this process's PID, its parent's, and whether its
+    /// process group is orphaned.
+    fn pids(&self) -> Result<(i32, i32, bool), Errno> {
+        Err(unsupported("proc_getpids"))
+    }
+
+    /// `proc_task2pid`: the PID of the process of `task`.
+    fn task_pid(&self, task: &SendRight) -> Result<i32, Errno> {
+        let _ = task;
+        Err(unsupported("proc_task2pid"))
+    }
+
+    /// `proc_task2proc`: a proc port for the process of `task`.
+    fn task_proc(&self, task: &SendRight) -> Result<SendRight, Errno> {
+        let _ = task;
+        Err(unsupported("proc_task2proc"))
+    }
+
+    /// `proc_child`: `task`'s process becomes this one's child.
+    fn child(&self, task: &SendRight) -> Result<(), Errno> {
+        let _ = task;
+        Err(unsupported("proc_child"))
+    }
+
+    /// `proc_pid2task`.
+    fn pid_task(&self, pid: i32) -> Result<SendRight, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_pid2task"))
+    }
+
+    /// `proc_pid2proc`.
+    fn pid_proc(&self, pid: i32) -> Result<SendRight, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_pid2proc"))
+    }
+
+    /// `proc_getallpids`.
+    fn all_pids(&self) -> Result<Vec<i32>, Errno> {
+        Err(unsupported("proc_getallpids"))
+    }
+
+    /// `proc_getprocinfo` of `pid`: the flags answered, the procinfo
+    /// words, the thread waits.
+    fn info(&self, pid: i32, flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
+        let _ = (pid, flags);
+        Err(unsupported("proc_getprocinfo"))
+    }
+
+    /// `proc_getprocargs` (`env`: `proc_getprocenv`) of `pid`.
+    fn args(&self, pid: i32, env: bool) -> Result<Vec<u8>, Errno> {
+        let _ = (pid, env);
+        Err(unsupported(if env { "proc_getprocenv" } else { "proc_getprocargs" }))
+    }
+
+    /// `proc_getmsgport` of `pid`.
+    fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_getmsgport"))
+    }
+
+    /// `proc_wait` (`waitid`: `proc_waitid`) for `pid` (a PID, -1, 0 or
+    /// minus a process group).
+    fn wait(&self, pid: i32, options: i32, waitid: bool) -> Result<Waited, Errno> {
+        let _ = (pid, options);
+        Err(unsupported(if waitid { "proc_waitid" } else { "proc_wait" }))
+    }
+
+    /// `proc_getpgrp` of `pid`.
+    fn pgrp(&self, pid: i32) -> Result<i32, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_getpgrp"))
+    }
+
+    /// `proc_setpgrp`: `pid` (0: this one) joins `pgrp` (0: its own).
+    fn set_pgrp(&self, pid: i32, pgrp: i32) -> Result<(), Errno> {
+        let _ = (pid, pgrp);
+        Err(unsupported("proc_setpgrp"))
+    }
+
+    /// `proc_getsid` of `pid`.
+    fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_getsid"))
+    }
+
+    /// `proc_getpgrppids`, `proc_getsessionpids`, `proc_getsessionpgids`,
+    /// `proc_getloginpids`.
+    fn members(&self, of: Members) -> Result<Vec<i32>, Errno> {
+        let _ = of;
+        Err(unsupported("proc_getpgrppids"))
+    }
+
+    /// `proc_getloginid` of `pid`.
+    fn login_id(&self, pid: i32) -> Result<i32, Errno> {
+        let _ = pid;
+        Err(unsupported("proc_getloginid"))
+    }
+
+    /// `proc_mark_exit`: the process is about to end with the wait
+    /// status `status`.
+    fn mark_exit(&self, status: i32, sigcode: i32) -> Result<(), Errno> {
+        let _ = (status, sigcode);
+        Err(unsupported("proc_mark_exit"))
+    }
+
+    /// A routine that names a process the way the others do but that this
+    /// server never answers with a process of its namespace (`proc_get_exe`,
+    /// `proc_get_tty`, `proc_getnports` for `pid`): whether `pid` is one
+    /// of the namespace's, so that the answer for others is ESRCH.
+    fn knows(&self, pid: i32) -> bool {
+        let _ = pid;
+        false
+    }
+}
+
+/// Runs a proc routine on the process behind `object`.
+///
+/// # Safety
+/// `object` is null or the object the stub holds for this call.
+unsafe fn on_process(
+    object: raw::hurd_sys_object_t,
+    routine: &str,
+    body: impl FnOnce(&Arc<dyn Process>, &Slot) -> Result<(), Errno>,
+) -> raw::kern_return_t {
+    // SAFETY: as the caller's.
+    unsafe { on::<Arc<dyn Process>>(object, routine, body) }
+}
+
+/// Writes a `pidarray_t` out-parameter.
+///
+/// # Safety
+/// `data` and `len` are the stub's out-parameters for one pid array.
+unsafe fn write_pids(
+    pids: &[i32],
+    data: *mut raw::pidarray_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> Result<(), Errno> {
+    let bytes: Vec<u8> = pids.iter().flat_map(|p| p.to_ne_bytes()).collect();
+    // The stub's room is counted in pids; data_t's writer counts bytes.
+    // SAFETY: see above; the count is converted back to pids after.
+    unsafe {
+        let mut n = *len * 4;
+        write_data(&bytes, data.cast(), &mut n)?;
+        *len = n / 4;
+    }
+    Ok(())
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getpids(
+    process: raw::hurd_sys_object_t,
+    pid: *mut raw::pid_t,
+    ppid: *mut raw::pid_t,
+    orphaned: *mut c_int,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let (me, parent, orphan) = p.pids()?;
+        // SAFETY: the out-parameters are the stub's.
+        unsafe {
+            *pid = me;
+            *ppid = parent;
+            *orphaned = c_int::from(orphan);
+        }
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getpids", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_task2pid(
+    process: raw::hurd_sys_object_t,
+    task: RawPort,
+    pid: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the request brought a send right for `task`.
+        unsafe {
+            with_request_right(task, |task| {
+                *pid = p.task_pid(task.ok_or(Errno::ESRCH)?)?;
+                Ok(())
+            })
+        }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_task2pid", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_task2proc(
+    process: raw::hurd_sys_object_t,
+    task: RawPort,
+    proc_: *mut RawPort,
+    proc_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the request brought a send right for `task`; the
+        // out-parameters are the stub's.
+        unsafe {
+            with_request_right(task, |task| {
+                write_port(p.task_proc(task.ok_or(Errno::ESRCH)?)?, proc_, proc_poly);
+                Ok(())
+            })
+        }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_task2proc", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_child(process: raw::hurd_sys_object_t, child: RawPort) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the request brought a send right for `child`.
+        unsafe { with_request_right(child, |child| p.child(child.ok_or(Errno::ESRCH)?)) }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_child", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_pid2task(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    task: *mut RawPort,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let right = p.pid_task(pid)?;
+        // A task_t answer is copied into the reply: ours is kept until
+        // the reply has gone.
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *task = right.as_raw() };
+        crate::message::hold_until_answered(right);
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_pid2task", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_pid2proc(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    proc_: *mut RawPort,
+    proc_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { write_port(p.pid_proc(pid)?, proc_, proc_poly) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_pid2proc", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getallpids(
+    process: raw::hurd_sys_object_t,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the out-parameters are the stub's.
+    let body = |p: &Arc<dyn Process>, _: &Slot| unsafe { write_pids(&p.all_pids()?, pids, count) };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getallpids", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getprocinfo(
+    process: raw::hurd_sys_object_t,
+    which: raw::pid_t,
+    flags: *mut c_int,
+    procinfo: *mut raw::procinfo_t,
+    procinfo_count: *mut raw::mach_msg_type_number_t,
+    waits: *mut raw::data_t,
+    waits_count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the out-parameters are the stub's.
+        unsafe {
+            let (answered, words, thread_waits) = p.info(which, *flags)?;
+            *flags = answered;
+            write_pids(&words, procinfo.cast(), procinfo_count)?;
+            write_data(&thread_waits, waits, waits_count)
+        }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getprocinfo", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getprocargs(
+    process: raw::hurd_sys_object_t,
+    which: raw::pid_t,
+    data: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the out-parameters are the stub's.
+    let body = |p: &Arc<dyn Process>, _: &Slot| unsafe { write_data(&p.args(which, false)?, data, len) };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getprocargs", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getprocenv(
+    process: raw::hurd_sys_object_t,
+    which: raw::pid_t,
+    data: *mut raw::data_t,
+    len: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the out-parameters are the stub's.
+    let body = |p: &Arc<dyn Process>, _: &Slot| unsafe { write_data(&p.args(which, true)?, data, len) };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getprocenv", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getmsgport(
+    process: raw::hurd_sys_object_t,
+    _reply: RawPort,
+    _reply_poly: raw::mach_msg_type_name_t,
+    pid: raw::pid_t,
+    msgport: *mut RawPort,
+    msgport_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { write_port(p.msgport(pid)?, msgport, msgport_poly) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getmsgport", body) }
+}
+
+/// `proc_wait` and `proc_waitid`: answered when the process waited for
+/// is, on a thread of the pool that waits meanwhile.
+///
+/// # Safety
+/// The out-parameters are the stub's.
+#[allow(clippy::too_many_arguments)]
+unsafe fn wait_routine(
+    process: raw::hurd_sys_object_t,
+    routine: &str,
+    waitid: bool,
+    pid: raw::pid_t,
+    options: c_int,
+    status: *mut c_int,
+    sigcode: *mut c_int,
+    rusage: *mut raw::rusage_t,
+    pid_status: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let waited = p.wait(pid, options, waitid)?;
+        // SAFETY: the out-parameters are the stub's.
+        unsafe {
+            *status = waited.status;
+            *sigcode = waited.sigcode;
+            *rusage = waited.rusage;
+            *pid_status = waited.pid;
+        }
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, routine, body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_proc_wait(
+    process: raw::hurd_sys_object_t,
+    _reply: RawPort,
+    _reply_poly: raw::mach_msg_type_name_t,
+    pid: raw::pid_t,
+    options: c_int,
+    status: *mut c_int,
+    sigcode: *mut c_int,
+    rusage: *mut raw::rusage_t,
+    pid_status: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { wait_routine(process, "proc_wait", false, pid, options, status, sigcode, rusage, pid_status) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn S_proc_waitid(
+    process: raw::hurd_sys_object_t,
+    _reply: RawPort,
+    _reply_poly: raw::mach_msg_type_name_t,
+    pid: raw::pid_t,
+    options: c_int,
+    status: *mut c_int,
+    sigcode: *mut c_int,
+    rusage: *mut raw::rusage_t,
+    pid_status: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { wait_routine(process, "proc_waitid", true, pid, options, status, sigcode, rusage, pid_status) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getpgrp(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    pgrp: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let answer = p.pgrp(pid)?;
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *pgrp = answer };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getpgrp", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_setpgrp(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    pgrp: raw::pid_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_setpgrp", |p, _| p.set_pgrp(pid, pgrp)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getsid(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    sid: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let answer = p.sid(pid)?;
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *sid = answer };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getsid", body) }
+}
+
+/// The routines answering the members of one set.
+///
+/// # Safety
+/// The out-parameters are the stub's.
+unsafe fn members_routine(
+    process: raw::hurd_sys_object_t,
+    routine: &str,
+    of: Members,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: the out-parameters are the stub's.
+    let body = |p: &Arc<dyn Process>, _: &Slot| unsafe { write_pids(&p.members(of)?, pids, count) };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, routine, body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getpgrppids(
+    process: raw::hurd_sys_object_t,
+    pgrp: raw::pid_t,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { members_routine(process, "proc_getpgrppids", Members::Pgrp(pgrp), pids, count) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getsessionpids(
+    process: raw::hurd_sys_object_t,
+    sid: raw::pid_t,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { members_routine(process, "proc_getsessionpids", Members::Session(sid), pids, count) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getsessionpgids(
+    process: raw::hurd_sys_object_t,
+    sid: raw::pid_t,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { members_routine(process, "proc_getsessionpgids", Members::SessionPgrps(sid), pids, count) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getloginpids(
+    process: raw::hurd_sys_object_t,
+    id: raw::pid_t,
+    pids: *mut raw::pidarray_t,
+    count: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { members_routine(process, "proc_getloginpids", Members::Login(id), pids, count) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getloginid(
+    process: raw::hurd_sys_object_t,
+    pid: raw::pid_t,
+    login_id: *mut raw::pid_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let answer = p.login_id(pid)?;
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *login_id = answer };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getloginid", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_mark_exit(
+    process: raw::hurd_sys_object_t,
+    status: c_int,
+    sigcode: c_int,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_mark_exit", |p, _| p.mark_exit(status, sigcode)) }
+}
+
+/// A routine about another process that this server does not answer
+/// itself: ESRCH for a process outside the namespace, else EOPNOTSUPP.
+///
+/// # Safety
+/// `process` is the object the stub holds for this call.
+unsafe fn about_pid(process: raw::hurd_sys_object_t, routine: &str, pid: raw::pid_t) -> raw::kern_return_t {
+    // SAFETY: see above.
+    unsafe { on_process(process, routine, |p, _| Err(if p.knows(pid) { unsupported(routine) } else { Errno::ESRCH })) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_get_exe(
+    process: raw::hurd_sys_object_t,
+    which: raw::pid_t,
+    _path: *mut std::ffi::c_char,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { about_pid(process, "proc_get_exe", which) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_get_tty(
+    process: raw::hurd_sys_object_t,
+    target: raw::pid_t,
+    _tty: *mut RawPort,
+    _tty_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { about_pid(process, "proc_get_tty", target) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getnports(
+    process: raw::hurd_sys_object_t,
+    which: raw::pid_t,
+    _nports: *mut raw::mach_msg_type_number_t,
+) -> raw::kern_return_t {
+    // SAFETY: as the routine's own.
+    unsafe { about_pid(process, "proc_getnports", which) }
+}
+
+prototypes_agree!(
+    S_proc_getpids,
+    S_proc_task2pid,
+    S_proc_task2proc,
+    S_proc_child,
+    S_proc_pid2task,
+    S_proc_pid2proc,
+    S_proc_getallpids,
+    S_proc_getprocinfo,
+    S_proc_getprocargs,
+    S_proc_getprocenv,
+    S_proc_getmsgport,
+    S_proc_wait,
+    S_proc_waitid,
+    S_proc_getpgrp,
+    S_proc_setpgrp,
+    S_proc_getsid,
+    S_proc_getpgrppids,
+    S_proc_getsessionpids,
+    S_proc_getsessionpgids,
+    S_proc_getloginpids,
+    S_proc_getloginid,
+    S_proc_get_exe,
+    S_proc_get_tty,
+    S_proc_getnports,
+    S_proc_mark_exit,
+);
