@@ -1,6 +1,7 @@
 //! `--check`: the environment a spec describes, as a person reads it.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use sandbox_spec::{Access, Device, EntryKind, NetworkPolicy, Plan, Provider, Resolution, SPEC_VERSION, SocketDomain};
 
@@ -11,15 +12,7 @@ pub fn report(spec_name: &str, plan: &Plan) -> String {
         let _ = writeln!(out, "{key:<17}{value}");
     };
     row("spec", format!("{spec_name}: valid (version {SPEC_VERSION})"));
-    let build_host = plan
-        .tree
-        .resolve(plan.build_dir.as_str())
-        .ok()
-        .and_then(|r| match r {
-            sandbox_spec::Resolution::Firmlink { host, .. } => Some(host.to_string()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let build_host = build_host(plan).unwrap_or_default();
     row("build directory", format!("{} (host {build_host}, writable)", plan.build_dir));
     let u = &plan.user;
     row("build user", format!("{} (uid {}), group {} (gid {}), home {}", u.name, u.uid, u.group, u.gid, u.home));
@@ -140,6 +133,54 @@ pub fn existing_outputs(plan: &Plan, exists: impl Fn(&str) -> bool) -> Vec<Strin
         .collect()
 }
 
+/// Reads the spec at `path` and validates it into a plan: every problem
+/// found, each a line that starts with the spec's name (`name`) and the
+/// place in the spec.
+pub fn read(path: &Path, name: &str) -> Result<Plan, Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("{name}: {e}")])?;
+    sandbox_spec::parse(&text)
+        .map_err(|errors| errors.problems().iter().map(|problem| format!("{name}: {problem}")).collect())
+}
+
+/// Why sandbox-root refuses to serve `plan` (read from the spec `name`),
+/// as it refuses when set on a node: what this version does not serve
+/// ([`unserved`]) and outputs already on the host ([`existing_outputs`],
+/// `exists` saying what is there). Empty: it serves it.
+pub fn refusals(plan: &Plan, name: &str, exists: impl Fn(&str) -> bool) -> Vec<String> {
+    unserved(plan).into_iter().chain(existing_outputs(plan, exists)).map(|what| format!("{name}: {what}")).collect()
+}
+
+/// The spec at `path` read, validated and checked exactly as serving does
+/// ([`read`], then [`refusals`], with [`on_host`]): the plan, or every
+/// reason it would be refused.
+pub fn load(path: &Path, name: &str) -> Result<Plan, Vec<String>> {
+    let plan = read(path, name)?;
+    let refused = refusals(&plan, name, on_host);
+    if refused.is_empty() { Ok(plan) } else { Err(refused) }
+}
+
+/// Whether anything is at the host path `path`: the node itself, never
+/// through a link or (on the Hurd) a translator on it.
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+pub fn on_host(path: &str) -> bool {
+    hurd::fs::lookup(path.as_ref(), hurd::fs::O_NOTRANS | hurd::fs::O_NOLINK, 0).is_ok()
+}
+
+/// Whether anything is at the host path `path`: the node itself, never
+/// through a link.
+#[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
+pub fn on_host(path: &str) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+/// The build directory's host path in `plan`.
+pub fn build_host(plan: &Plan) -> Option<String> {
+    match plan.tree.resolve(plan.build_dir.as_str()) {
+        Ok(Resolution::Firmlink { host, .. }) => Some(host.to_string()),
+        _ => None,
+    }
+}
+
 /// What `plan` asks for that this version does not serve yet, each named
 /// by its place in the spec and with what to ask for instead. sandbox-root
 /// refuses to serve such a spec (rather than answer ENOSYS inside); on
@@ -147,13 +188,6 @@ pub fn existing_outputs(plan: &Plan, exists: impl Fn(&str) -> bool) -> Vec<Strin
 pub fn unserved(plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     let s = &plan.servers;
-    if s.proc == Some(Provider::Private) {
-        out.push(
-            "$.servers.proc: \"private\" (a PID namespace, sandbox-proc) is not served yet; ask for \"host\" \
-             or \"none\""
-                .to_owned(),
-        );
-    }
     if s.procfs {
         out.push("$.servers.procfs: a /proc of the environment is not served yet; leave it false".to_owned());
     }
@@ -209,12 +243,9 @@ mod tests {
 
     #[test]
     fn what_is_not_served_yet_is_named_by_its_place() {
-        // The defaults ask for private servers.
-        let defaults = unserved(&plan(""));
-        let places: Vec<&str> = defaults.iter().map(|m| m.split(':').next().unwrap()).collect();
-        // (A private pflocal is served, and IP on loopback only.)
-        assert_eq!(places, ["$.servers.proc"]);
-        assert!(defaults[0].contains("\"private\"") && defaults[0].contains("sandbox-proc"), "{}", defaults[0]);
+        // The defaults ask for private servers, all served: a PID
+        // namespace, a private pflocal, IP on loopback only.
+        assert_eq!(unserved(&plan("")), Vec::<String>::new());
         let allow = r#", "servers": {"proc": "host", "sockets": {"inet6": "none"}},
             "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
         // (With the allow policy, filtered IP needs sandbox-pfinet.)

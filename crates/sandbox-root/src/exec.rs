@@ -28,6 +28,10 @@ pub enum ExecError {
     Chdir { cwd: String, source: std::io::Error },
     #[error("starting {command}: {source}")]
     Spawn { command: String, source: std::io::Error },
+    #[error("the environment's PID namespace: {0}")]
+    Namespace(String),
+    #[error("{command}: not found in the PATH inside")]
+    NotFound { command: String },
 }
 
 /// The environment on `node`, once [`crate::trust`] says the node and its
@@ -79,6 +83,9 @@ pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
     // The builder gets exactly the spec's identity and descriptors 0 to 2;
     // this process keeps none of its caller's other descriptors either.
     hurd::auth::close_from(3);
+    if plan.servers.proc == Some(sandbox_spec::Provider::Private) {
+        return in_namespace(&root, &plan, program, args);
+    }
     let mut builder = Command::new(program);
     builder.args(args).env_clear().envs(&plan.exec.env);
     hurd::auth::run_as(&mut builder, plan.exec.uid, plan.exec.gid);
@@ -86,4 +93,83 @@ pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
         .status()
         .map_err(|source| ExecError::Spawn { command: program.to_string_lossy().into_owned(), source })?;
     Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// Runs the builder in the environment's PID namespace: a child of ours,
+/// as the spec's user, becomes the namespace's root and starts the
+/// builder in it (`hurd::spawn`); when that child ends, the host's proc
+/// server ends everything left inside.
+fn in_namespace(
+    root: &hurd::port::SendRight,
+    plan: &sandbox_spec::Plan,
+    program: &std::ffi::OsStr,
+    args: &[OsString],
+) -> Result<i32, ExecError> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ns = |e: String| ExecError::Namespace(e);
+    // The admission is served to root only.
+    let admission = hurd::fs::dir_lookup(root, "servers/proc", 0, 0)
+        .map_err(|e| ns(format!("/servers/proc inside: {e}")))?
+        .port
+        .ok_or_else(|| ns("/servers/proc inside answered no port".into()))?;
+    let path = find_program(program, plan)?;
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| ExecError::Namespace("a NUL byte in the command".into()));
+    let mut argv = vec![cstr(program.as_bytes())?];
+    for a in args {
+        argv.push(cstr(a.as_bytes())?);
+    }
+    let env: Vec<CString> =
+        plan.exec.env.iter().map(|(k, v)| cstr(format!("{k}={v}").as_bytes())).collect::<Result<_, _>>()?;
+    let (uid, gid) = (plan.exec.uid, plan.exec.gid);
+    let status = hurd::spawn::in_child(|| {
+        if let Err(e) = hurd::auth::become_only(uid, gid) {
+            eprintln!("sandbox-root exec: {e}");
+            return 126;
+        }
+        match hurd::spawn::in_namespace(&admission, &path, &argv, &env) {
+            Ok(status) => {
+                if libc_exited(status) {
+                    exit_code(status)
+                } else {
+                    128 + term_signal(status)
+                }
+            }
+            Err(e) => {
+                eprintln!("sandbox-root exec: {e}");
+                127
+            }
+        }
+    })
+    .map_err(|e| ns(format!("fork: {e}")))?;
+    // (The child answered the builder's status as an exit code.)
+    Ok(status)
+}
+
+// The wait status as POSIX lays it out (the Hurd's C library does too).
+fn libc_exited(status: i32) -> bool {
+    status & 0x7f == 0
+}
+fn exit_code(status: i32) -> i32 {
+    (status >> 8) & 0xff
+}
+fn term_signal(status: i32) -> i32 {
+    status & 0x7f
+}
+
+/// `program` as the builder's exec finds it: a name with a slash as it
+/// is, else the first match in the spec's PATH inside.
+fn find_program(program: &std::ffi::OsStr, plan: &sandbox_spec::Plan) -> Result<PathBuf, ExecError> {
+    let name = Path::new(program);
+    if program.as_encoded_bytes().contains(&b'/') {
+        return Ok(name.to_path_buf());
+    }
+    let path = plan.exec.env.iter().find(|(k, _)| k.as_str() == "PATH").map_or("/bin:/usr/bin", |(_, v)| v.as_str());
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let candidate = Path::new(dir).join(name);
+        if hurd::fs::lookup(&candidate, hurd::fs::O_EXEC, 0).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(ExecError::NotFound { command: program.to_string_lossy().into_owned() })
 }

@@ -160,6 +160,9 @@ pub struct EnvFs {
     slots: Mutex<BTreeMap<&'static str, SendRight>>,
     /// The roots of those servers, which clients are handed.
     socket_roots: OnceLock<BTreeMap<SocketDomain, SendRight>>,
+    /// The build's PID namespace, with `"proc": "private"`, and its
+    /// admission port (handed only to root: `sandbox-root exec`).
+    namespace: Option<(Arc<sandbox_proc::serve::Ns>, SendRight)>,
 }
 
 /// How many tops of host entries (per entry and identity) are kept.
@@ -179,11 +182,21 @@ pub enum RunError {
     HelperRoot { program: String, source: hurd::fs::FsError },
     #[error("{program} did not set itself on its node {node}")]
     HelperSlot { program: String, node: &'static str },
+    #[error("the build's PID namespace: {0}")]
+    Namespace(#[from] sandbox_proc::serve::NsError),
 }
 
 impl EnvFs {
-    pub fn new(env: Arc<Environment>) -> Arc<EnvFs> {
-        Arc::new(EnvFs {
+    pub fn new(env: Arc<Environment>) -> Result<Arc<EnvFs>, RunError> {
+        let namespace = match env.plan.servers.proc {
+            Some(Provider::Private) => {
+                let ns = sandbox_proc::serve::Ns::new(env.plan.servers.first_pid)?;
+                let admission = ns.admission()?;
+                Some((ns, admission))
+            }
+            _ => None,
+        };
+        Ok(Arc::new(EnvFs {
             socket_helpers: crate::check::socket_helpers(&env.plan),
             env,
             host_tops: Mutex::new(BTreeMap::new()),
@@ -191,7 +204,8 @@ impl EnvFs {
             helpers: OnceLock::new(),
             slots: Mutex::new(BTreeMap::new()),
             socket_roots: OnceLock::new(),
-        })
+            namespace,
+        }))
     }
 
     /// `rest` below the output at `host` (in the directory `dir` inside),
@@ -477,6 +491,21 @@ impl Filesystem for EnvFs {
                         format!("/servers/socket/{}", domain.family())
                     }
                     Server::Proc(Provider::Host) => "/servers/proc".to_owned(),
+                    Server::Proc(Provider::Private) => {
+                        // The namespace's admission, for `sandbox-root
+                        // exec` (root) only: a build process never needs
+                        // it (its proc port comes with its task).
+                        let (_, admission) = self.namespace.as_ref().ok_or(Errno::ENOSYS)?;
+                        if !creds.uids.contains(&0) {
+                            return Err(Errno::EACCES);
+                        }
+                        let port = admission.try_clone().map_err(|_| Errno::EIO)?;
+                        return Ok(Found::Reply(Reply::Retry {
+                            kind: RetryKind::Normal,
+                            name: rest,
+                            port: Some(port),
+                        }));
+                    }
                     other => {
                         log::warn!("{other:?}: this server is not served yet");
                         return Err(Errno::ENOSYS);
@@ -609,7 +638,18 @@ impl Control for EnvControl {
 
     fn goaway(&self, flags: i32) -> Result<(), Errno> {
         // Clients' ports into the environment and the build's processes
-        // hold it, unless forced; forced, it ends the processes too.
+        // hold it, unless forced; forced, it ends the processes too: with
+        // a PID namespace, every process of it, however it was made or
+        // whoever it now is; with the host's proc, the build user's.
+        if let Some((ns, _)) = &self.0.namespace {
+            hurd_translator::leave::goaway(flags, ns.processes(), true)?;
+            match ns.end(100) {
+                0 => log::info!("ended the build's PID namespace"),
+                left => log::warn!("{left} processes of the build's PID namespace are still there"),
+            }
+            self.0.end_helpers();
+            return Ok(());
+        }
         let build = self.0.build_processes();
         hurd_translator::leave::goaway(flags, build.len(), true)?;
         for pid in build {
@@ -636,7 +676,7 @@ impl Control for EnvControl {
 /// Starts serving `plan` on the node sandbox-root was set on, and serves
 /// until told to go away.
 pub fn run(plan: Plan, args: Vec<String>) -> Result<(), RunError> {
-    let fs = EnvFs::new(Environment::new(plan, args));
+    let fs = EnvFs::new(Environment::new(plan, args))?;
     // Forked while this is the only thread; it ends the helpers whatever
     // becomes of us.
     let mut watcher = if fs.socket_helpers.is_empty() { None } else { Some(Watcher::fork()?) };

@@ -36,9 +36,9 @@ sr=$(command -v sandbox-root)
 echo '{"version": 1, "bogus": true}' > bad.json
 if settrans -a "$root" "$sr" "$here/bad.json" 2> err; then fail "settrans took a bad spec"; fi
 grep -q 'bogus' err || fail "the error does not name the bad field: $(cat err)"
-sed 's/"proc": "host"/"proc": "private"/' spec.json > private.json
-if settrans -a "$root" "$sr" "$here/private.json" 2> err; then fail "settrans took a spec asking for a private proc"; fi
-grep -q 'servers.proc' err || fail "the error does not name servers.proc: $(cat err)"
+sed 's/"proc": "host"/"proc": "host", "procfs": true/' spec.json > procfs.json
+if settrans -a "$root" "$sr" "$here/procfs.json" 2> err; then fail "settrans took a spec asking for a /proc of its own"; fi
+grep -q 'servers.procfs' err || fail "the error does not name servers.procfs: $(cat err)"
 [ "$(processes sandbox-root "$here")" = 0 ] || fail "a refused spec left a process"
 { [ -f "$root" ] && [ ! -s "$root" ]; } || fail "a refused spec changed the node: $(ls -ld "$root" 2>&1)"
 

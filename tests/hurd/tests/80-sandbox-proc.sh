@@ -1,0 +1,93 @@
+#!/bin/sh
+# sandbox-proc: with "proc": "private" the builder is PID 1 of a PID
+# namespace of its own: it sees only the build's processes, gets ESRCH
+# for every host process, fork/exec/wait/kill work inside, and settrans
+# -fg or a SIGKILL of sandbox-root leaves no process of the build.
+# shellcheck disable=SC2016 # the $ in the inner scripts are the builder's
+set -eu
+fail() { echo "FAIL: $*"; exit 1; }
+here=$PWD
+mkdir -p host/build
+chmod 777 host/build
+cat > spec.json <<JSON
+{
+  "version": 1,
+  "build": { "host": "$here/host/build", "path": "/tmp/guix-build-p.drv-0" },
+  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
+  "user": { "name": "guixbuilder02", "uid": 30002, "group": "guixbuild", "gid": 30000 },
+  "servers": { "proc": "private", "sockets": { "local": "host", "inet": "none", "inet6": "none" } },
+  "exec": { "env": { "PATH": "/bin", "HOME": "/homeless-shelter" } }
+}
+JSON
+sr=$(command -v sandbox-root)
+# The PIDs of the processes whose user is $1 (procfs's status files).
+uid_pids() {
+  for f in /proc/[0-9]*/status; do
+    grep -q "^Uid:[[:space:]]*$1[[:space:]]" "$f" 2> /dev/null && { p=${f#/proc/}; echo "${p%/status}"; }
+  done
+  return 0
+}
+root=$here/root
+touch "$root"
+settrans -a "$root" /bin/env RUST_LOG=info "$sr" "$here/spec.json" 2> translator.log || fail "settrans failed"
+
+# A host process with a secret in its environment, and its PID.
+SECRET=hunter2 sleep 600 &
+secret=$!
+
+"$sr" exec "$root" -- /bin/sh -c '
+  echo "pid=$$"
+  echo "ppid=$PPID"
+  echo "child=$(sh -c "echo \$PPID")"
+  sh -c "exit 3"; echo "status=$?"
+  sh -c "kill -TERM \$\$"; echo "signalled=$?"
+  sleep 100 & bg=$!
+  kill "$bg"; wait "$bg"; echo "killed=$?"
+  echo "pipe=$(echo a b c | tr " " "\n" | wc -l)"
+  echo "ps=$(ps -e 2> /dev/null | sed -n "2,\$ s/^ *\([0-9]*\).*/\1/p" | sort -n | tr "\n" " ")"
+  if kill -0 '"$secret"' 2> /dev/null; then echo "host-kill=yes"; else echo "host-kill=no"; fi
+' > out 2> err || fail "exec failed: $(cat err; echo "the translator said:"; cat translator.log)"
+cat out
+grep -qx "pid=1" out || fail "the builder is not PID 1"
+grep -qx "ppid=0" out || fail "the builder's parent is not 0"
+grep -qx "child=1" out || fail "a child does not see the builder as its parent"
+grep -qx "status=3" out || fail "an exit status did not come back through wait"
+grep -qx "signalled=143" out || fail "a death by signal did not come back through wait"
+grep -qx "killed=143" out || fail "kill between build processes did not work"
+grep -qx "pipe=3" out || fail "a pipeline did not work inside"
+grep -q "^ps=[0-9]" out || fail "ps inside listed nothing: $(cat err)"
+grep "^ps=" out | grep -q " $secret " && fail "ps inside lists a host process"
+grep -qx "host-kill=no" out || fail "a host process could be signalled from inside"
+# Every PID ps shows inside is small: the namespace's own.
+for p in $(sed -n 's/^ps=//p' out); do
+  [ "$p" -lt 100 ] || fail "ps inside shows PID $p, not one of the namespace's"
+done
+
+settrans -fg "$root" || fail "settrans -fg failed"
+kill "$secret" 2> /dev/null || true
+
+# A builder that forks continuously, ended by settrans -fg, then by a
+# SIGKILL of sandbox-root: no process of the build user is left.
+for how in goaway kill; do
+  # (Started through sh, which tells its PID and becomes sandbox-root.)
+  settrans -a "$root" /bin/sh -c "echo \$\$ > $here/translator.pid; exec $sr $here/spec.json" ||
+    fail "settrans failed ($how)"
+  "$sr" exec "$root" -- /bin/sh -c 'while :; do (sleep 1000 &) ; sleep 0.2; done' > /dev/null 2>&1 &
+  builder=$!
+  sleep 5
+  [ -n "$(uid_pids 30002)" ] || fail "no build process ran ($how)"
+  if [ $how = goaway ]; then
+    settrans -fg "$root" || fail "settrans -fg failed"
+  else
+    kill -KILL "$(cat translator.pid)" || fail "sandbox-root's process could not be killed"
+  fi
+  tries=0
+  while [ -n "$(uid_pids 30002)" ]; do
+    tries=$((tries + 1))
+    [ "$tries" -le 30 ] || fail "$(uid_pids 30002 | wc -w) processes of the build outlived $how: $(uid_pids 30002)"
+    sleep 1
+  done
+  wait "$builder" 2> /dev/null || true
+  settrans -fg "$root" 2> /dev/null || true
+done
+echo "pass"
