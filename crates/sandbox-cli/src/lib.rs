@@ -126,9 +126,32 @@ impl Program {
 
 /// Starts logging to stderr, filtered by `RUST_LOG` (warnings by default).
 pub fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .format_timestamp_millis()
-        .init();
+    init_logging_at(None);
+}
+
+/// Starts logging to stderr, filtered by `level` (a `--log-level`: a
+/// level such as `debug`, or anything `RUST_LOG` takes) when given, and
+/// otherwise by `RUST_LOG` (warnings by default).
+pub fn init_logging_at(level: Option<&str>) {
+    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
+    if let Some(level) = level {
+        builder.parse_filters(level);
+    }
+    builder.format_timestamp_millis().init();
+}
+
+/// Whether `text` is a `--log-level`: `off`, `error`, `warn`, `info`,
+/// `debug` or `trace`, or such levels and `RUST_LOG`'s `module=level`
+/// items, joined by commas.
+pub fn is_log_filter(text: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let level = |l: &str| LEVELS.iter().any(|known| known.eq_ignore_ascii_case(l));
+    let module = |m: &str| !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    !text.is_empty()
+        && text.split(',').all(|item| match item.split_once('=') {
+            Some((m, l)) => module(m) && level(l),
+            None => level(item),
+        })
 }
 
 #[cfg(test)]
@@ -159,6 +182,16 @@ mod tests {
         assert!(lines.contains(&"      --a-very-long-option-name=VALUE"));
         assert!(lines.contains(&"  -?, --help                 give this help list"));
         assert!(lines.contains(&"  -V, --version              print program version"));
+    }
+
+    #[test]
+    fn log_filters() {
+        for good in ["debug", "TRACE", "off", "sandbox_root=debug", "warn,sandbox_root::run=trace"] {
+            assert!(is_log_filter(good), "{good}");
+        }
+        for bad in ["", "loud", "hurd", "a=loud", "debug,", "x y", "=debug"] {
+            assert!(!is_log_filter(bad), "{bad}");
+        }
     }
 
     #[test]
