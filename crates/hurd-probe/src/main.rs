@@ -52,6 +52,10 @@ const PROGRAM: Program = Program {
         "stall PATH COUNT",
         "ids",
         "with-ids UID GID CMD [ARG...]",
+        "known-pids",
+        "proc-peek PID",
+        "exec-outside PATH",
+        "new-pgrp CMD [ARG...]",
     ],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
@@ -95,6 +99,10 @@ enum Question {
     Stall(std::path::PathBuf, u32),
     Ids,
     WithIds(u32, u32, Vec<String>),
+    KnownPids,
+    ProcPeek(i32),
+    ExecOutside(std::path::PathBuf),
+    NewPgrp(Vec<String>),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -130,6 +138,12 @@ fn parse(args: &[String]) -> Result<Question, String> {
             let uid = uid.parse().map_err(|_| format!("UID must be a number, not {uid:?}"))?;
             let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
             Ok(Question::WithIds(uid, gid, command.to_vec()))
+        }
+        [cmd] if cmd == "known-pids" => Ok(Question::KnownPids),
+        [cmd, path] if cmd == "exec-outside" => Ok(Question::ExecOutside(path.into())),
+        [cmd, command @ ..] if cmd == "new-pgrp" && !command.is_empty() => Ok(Question::NewPgrp(command.to_vec())),
+        [cmd, pid] if cmd == "proc-peek" => {
+            pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
         [] => Err("no question: `translator PATH` or `pids`".into()),
         _ => Err(format!("unknown question: {}", args.join(" "))),
@@ -184,6 +198,36 @@ fn ask(question: &Question) -> Result<String, String> {
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(3600));
             }
+        }
+        Question::NewPgrp(command) => {
+            use std::os::unix::process::CommandExt;
+            hurd::process::lead_own_group().map_err(|e| format!("setpgid: {e}"))?;
+            let e = std::process::Command::new(&command[0]).args(&command[1..]).exec();
+            Err(format!("{}: {e}", command[0]))
+        }
+        Question::ExecOutside(path) => {
+            let file = hurd::fs::lookup(path, hurd::fs::O_EXEC, 0).map_err(|e| e.to_string())?;
+            Ok(format!("exec-outside: {}", told(hurd::spawn::exec_outside(&file, path))))
+        }
+        Question::KnownPids => {
+            let (pid, ppid, pgrp, sid) = hurd::process::known_ids();
+            Ok(format!("pid {pid} ppid {ppid} pgrp {pgrp} sid {sid}"))
+        }
+        Question::ProcPeek(pid) => {
+            // What a process learns of another through its proc server,
+            // asking it directly.
+            use hurd::procserver as p;
+            let proc = hurd::process::proc_port().map_err(|e| e.to_string())?;
+            Ok(format!(
+                "getprocenv: {}\ngetprocargs: {}\npid2task: {}\ngetmsgport: {}\ngetprocinfo: {}\ngetpgrp: {}\ngetsid: {}",
+                told(p::args(&proc, *pid, true).map(drop)),
+                told(p::args(&proc, *pid, false).map(drop)),
+                told(p::pid2task(&proc, *pid).map(drop)),
+                told(p::getmsgport(&proc, *pid).map(drop)),
+                told(p::procinfo(&proc, *pid, 0).map(drop)),
+                told(p::getpgrp(&proc, *pid).map(drop)),
+                told(p::getsid(&proc, *pid).map(drop)),
+            ))
         }
         Question::Ids => {
             let ids = hurd::auth::ids().map_err(|e| e.to_string())?;
@@ -254,6 +298,12 @@ fn said(result: Result<(), hurd::fs::FsError>) -> String {
     result.map_or_else(|e| e.code().to_string(), |()| "ok".to_owned())
 }
 
+/// An RPC's answer, as `said` tells it.
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+fn told(result: Result<(), hurd::Errno>) -> String {
+    result.map_or_else(|e| e.to_string(), |()| "ok".to_owned())
+}
+
 #[cfg(not(all(target_os = "hurd", hurd_sys_generated)))]
 fn ask(_: &Question) -> Result<String, String> {
     Err("needs GNU/Hurd (and hurd-sys built from a GNU/Hurd sysroot)".into())
@@ -297,6 +347,12 @@ mod tests {
         assert_eq!(parse(&s(&["stall", "/", "40"])), Ok(Question::Stall("/".into(), 40)));
         assert!(parse(&s(&["stall", "/", "0"])).is_err());
         assert_eq!(parse(&s(&["ids"])), Ok(Question::Ids));
+        assert_eq!(parse(&s(&["known-pids"])), Ok(Question::KnownPids));
+        assert_eq!(parse(&s(&["proc-peek", "7"])), Ok(Question::ProcPeek(7)));
+        assert!(parse(&s(&["proc-peek", "x"])).is_err());
+        assert_eq!(parse(&s(&["exec-outside", "/bin/true"])), Ok(Question::ExecOutside("/bin/true".into())));
+        assert_eq!(parse(&s(&["new-pgrp", "/bin/true"])), Ok(Question::NewPgrp(vec!["/bin/true".into()])));
+        assert!(parse(&s(&["new-pgrp"])).is_err());
         assert_eq!(
             parse(&s(&["with-ids", "5", "6", "/bin/true"])),
             Ok(Question::WithIds(5, 6, vec!["/bin/true".into()]))

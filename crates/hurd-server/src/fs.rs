@@ -13,7 +13,7 @@ use hurd_sys::raw;
 pub use hurd::fs::{RetryKind, Stat};
 
 use crate::io::Io;
-use crate::ports::{self, Class, Object, ServerError, Slot, borrow};
+use crate::ports::{self, Class, Object, ServedBy, ServerError, Slot, borrow};
 use crate::routine::{
     bytes, on, prototypes_agree, release_own_right, string, unsupported, with_request_right, write_data, write_port,
     write_string,
@@ -21,7 +21,7 @@ use crate::routine::{
 
 /// Protids: ports to nodes, one per client's open. A client's keeps the
 /// translator up; one the translator keeps for itself does not.
-pub static PROTID: Class = Class { name: "protid", holds_up: true, own_thread: false, no_senders: None };
+pub static PROTID: Class = Class { name: "protid", holds_up: true, served_by: ServedBy::Pool, no_senders: None };
 
 /// `node` as a protid, ready to be served.
 pub fn protid(node: Arc<dyn Node>) -> Object {
@@ -641,6 +641,10 @@ pub unsafe extern "C" fn S_file_getlinknode(
     unsafe { on_node(file, "file_getlinknode", body) }
 }
 
+/// The one exec flag a client may pass on (`<hurd/hurd_types.h>`'s
+/// EXEC_SIGTRAP: the program starts stopped, for a debugger).
+const EXEC_SIGTRAP: c_int = 0x8;
+
 /// The exec server, as this translator reaches it.
 fn exec_server() -> Result<&'static SendRight, Errno> {
     static EXEC: OnceLock<SendRight> = OnceLock::new();
@@ -682,6 +686,16 @@ pub unsafe extern "C" fn S_file_exec_paths(
     destroy_len: raw::mach_msg_type_number_t,
 ) -> raw::kern_return_t {
     let body = |node: &Arc<dyn Node>, _: &Slot| {
+        // Only into a task the client made and holds, and with no flag
+        // but tracing: with none, or EXEC_NEWTASK, the exec server makes
+        // the task itself, as a child of its own (outside any namespace
+        // of the client's); EXEC_SECURE and EXEC_DEFAULTS fill in what
+        // the client left out with the host's own root, directories and
+        // proc port.
+        if task == raw::MACH_PORT_NULL {
+            return Err(Errno::EINVAL);
+        }
+        let flags = flags & EXEC_SIGTRAP;
         let exec = exec_server()?;
         let right = served(node.exec_file()?)?;
         // SAFETY: every pointer and length is the request's, handed on as

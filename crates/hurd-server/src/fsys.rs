@@ -11,14 +11,14 @@ use hurd_sys::raw;
 
 use crate::Credentials;
 use crate::fs::{Reply, write_reply};
-use crate::ports::{self, Class, Object, ServerError, Slot};
+use crate::ports::{self, Class, Object, ServedBy, ServerError, Slot};
 use crate::routine::{bytes, ids, on, prototypes_agree, unsupported, with_request_right, write_data, write_port};
 
 /// A translator's control port: served by a thread of its own, so that
 /// no number of clients' requests blocked in the pool keeps a goaway from
 /// being answered; when nobody holds it any more, the translator is told.
 pub static CONTROL: Class =
-    Class { name: "control", holds_up: false, own_thread: true, no_senders: Some(control_orphaned) };
+    Class { name: "control", holds_up: false, served_by: ServedBy::Control, no_senders: Some(control_orphaned) };
 
 fn control_orphaned(slot: &Slot) {
     if let Some(control) = slot.get::<Arc<dyn Control>>() {
@@ -92,7 +92,7 @@ pub fn startup(control: Arc<dyn Control>, open_flags: i32) -> Result<SendRight, 
     log::debug!("startup: bootstrap {bootstrap:?}");
     let control_port = ports::serve(Object::new(&CONTROL, control))?;
     log::debug!("startup: control {control_port:?}");
-    let set = ports::port_set(true)?;
+    let set = ports::port_set(ServedBy::Control)?;
     std::thread::spawn(move || crate::message::server_loop(set, None, false));
     let _ = CONTROL_PORT.set(control_port.as_raw());
     let mut realnode: RawPort = 0;

@@ -15,7 +15,7 @@ use crate::ports::{ServerError, Slot};
 /// Serves requests on `threads` threads until the process exits (a
 /// goaway) or, with `idle` set, until no request has come for that long.
 pub fn serve(threads: usize, idle: Option<std::time::Duration>) -> Result<(), ServerError> {
-    let set = crate::ports::port_set(false)?;
+    let set = crate::ports::port_set(crate::ports::ServedBy::Pool)?;
     let threads = threads.max(1);
     THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
     let helpers: Vec<_> = (1..threads).map(|_| std::thread::spawn(move || server_loop(set, idle, true))).collect();
@@ -53,7 +53,7 @@ impl Busy {
         if IDLE.fetch_sub(1, SeqCst) <= 1 {
             // Counted before it runs, so that a burst cannot pass the limit.
             if THREADS.fetch_add(1, SeqCst) < THREADS_MAX {
-                if let Ok(set) = crate::ports::port_set(false) {
+                if let Ok(set) = crate::ports::port_set(crate::ports::ServedBy::Pool) {
                     let spawned = std::thread::Builder::new()
                         .stack_size(EXTRA_STACK)
                         .spawn(move || server_loop(set, Some(EXTRA_IDLE), true));
@@ -93,7 +93,7 @@ unsafe extern "C" fn pool_demux(
 /// and returns: for a translator that needs its own ports served while it
 /// still sets itself up (a helper asks about the node it sits on).
 pub fn serve_in_background(threads: usize) -> Result<(), ServerError> {
-    let set = crate::ports::port_set(false)?;
+    let set = crate::ports::port_set(crate::ports::ServedBy::Pool)?;
     THREADS.fetch_add(threads, std::sync::atomic::Ordering::SeqCst);
     for _ in 0..threads {
         std::thread::spawn(move || server_loop(set, None, true));

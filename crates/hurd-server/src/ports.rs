@@ -27,13 +27,25 @@ pub struct Class {
     /// Whether a client's port of this class keeps the translator from
     /// leaving ([`open_ports`]).
     pub holds_up: bool,
-    /// Whether its ports are served by a thread of their own rather than
-    /// by the pool: no number of clients' requests blocked in the pool
-    /// keeps a request to such a port (a goaway) from being answered.
-    pub own_thread: bool,
+    /// Which threads serve its ports.
+    pub served_by: ServedBy,
     /// What to do when the last send right to one of its ports is gone,
     /// after the port stops being served.
     pub no_senders: Option<fn(&Slot)>,
+}
+
+/// Which threads serve a class's ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServedBy {
+    /// The pool, which grows with blocked requests.
+    Pool,
+    /// The control port's own thread: no number of clients' requests
+    /// blocked in the pool keeps a goaway from being answered.
+    Control,
+    /// A thread of notices alone, whose routines never wait on anyone:
+    /// a server that sends them (a proc server holding its own lock) is
+    /// never kept waiting, by blocked requests nor by a goaway at work.
+    Notices,
 }
 
 /// An object that stands for another server's: requests it has no reason
@@ -169,8 +181,10 @@ pub enum ServerError {
 struct Registry {
     /// Ports served by the pool.
     pool: PortSet,
-    /// Ports of classes with a thread of their own.
-    own_thread: PortSet,
+    /// The control port.
+    control: PortSet,
+    /// Notice ports.
+    notices: PortSet,
     slots: Mutex<BTreeMap<RawPort, Arc<Slot>>>,
 }
 
@@ -180,19 +194,23 @@ fn registry() -> Result<&'static Registry, PortError> {
         return Ok(r);
     }
     let pool = PortSet::allocate()?;
-    let own_thread = PortSet::allocate()?;
-    Ok(REGISTRY.get_or_init(|| Registry { pool, own_thread, slots: Mutex::new(BTreeMap::new()) }))
+    let control = PortSet::allocate()?;
+    let notices = PortSet::allocate()?;
+    Ok(REGISTRY.get_or_init(|| Registry { pool, control, notices, slots: Mutex::new(BTreeMap::new()) }))
 }
 
 fn slots() -> Option<std::sync::MutexGuard<'static, BTreeMap<RawPort, Arc<Slot>>>> {
     registry().ok().map(|reg| reg.slots.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// The port set the pool serves (`own_thread`: the one of classes with a
-/// thread of their own).
-pub(crate) fn port_set(own_thread: bool) -> Result<RawPort, PortError> {
+/// The port set of the ports `by` serves.
+pub(crate) fn port_set(by: ServedBy) -> Result<RawPort, PortError> {
     let reg = registry()?;
-    Ok(if own_thread { reg.own_thread.as_raw() } else { reg.pool.as_raw() })
+    Ok(match by {
+        ServedBy::Pool => reg.pool.as_raw(),
+        ServedBy::Control => reg.control.as_raw(),
+        ServedBy::Notices => reg.notices.as_raw(),
+    })
 }
 
 /// The most ports a translator serves at once: past it, a request that
@@ -229,10 +247,19 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     if reg.slots.lock().unwrap_or_else(|e| e.into_inner()).len() >= PORTS_MAX {
         return Err(ServerError::TooManyPorts);
     }
-    if object.class.own_thread {
-        reg.own_thread.insert(&port)?
-    } else {
-        reg.pool.insert(&port)?
+    match object.class.served_by {
+        ServedBy::Pool => reg.pool.insert(&port)?,
+        ServedBy::Control => reg.control.insert(&port)?,
+        ServedBy::Notices => {
+            // As many notices as may wait, then their thread.
+            let _ = port.set_queue_limit(16);
+            reg.notices.insert(&port)?;
+            static THREAD: std::sync::Once = std::sync::Once::new();
+            let set = reg.notices.as_raw();
+            THREAD.call_once(|| {
+                std::thread::spawn(move || crate::message::server_loop(set, None, false));
+            });
+        }
     }
     let name = port.as_raw();
     // The port itself is told when its last client lets go.
@@ -272,6 +299,12 @@ pub fn lookup(port: RawPort) -> Option<Arc<Slot>> {
 /// one. The receive right goes with the last reference.
 pub(crate) fn forget(port: RawPort) -> Option<Arc<Slot>> {
     slots()?.remove(&port)
+}
+
+/// Stops serving `port` and destroys it (once no routine runs on it):
+/// its senders hold a dead name, and are told so if they asked.
+pub fn destroy(port: RawPort) {
+    drop(forget(port));
 }
 
 /// The intran of every object port type (see build.rs): the entry behind

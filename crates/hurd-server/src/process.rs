@@ -12,11 +12,11 @@ use hurd::errno::Errno;
 use hurd::port::{RawPort, SendRight};
 use hurd_sys::raw;
 
-use crate::ports::{Class, Forward, Slot};
+use crate::ports::{Class, Forward, ServedBy, Slot};
 use crate::routine::{on, prototypes_agree, unsupported, with_request_right, write_data, write_port};
 
 /// Process ports: a client's keeps the translator busy.
-pub static PROCESS: Class = Class { name: "process", holds_up: true, own_thread: false, no_senders: None };
+pub static PROCESS: Class = Class { name: "process", holds_up: true, served_by: ServedBy::Pool, no_senders: None };
 
 /// What `proc_wait` answers.
 #[derive(Clone, Copy)]
@@ -145,6 +145,13 @@ pub trait Process: Forward {
     fn login_id(&self, pid: i32) -> Result<i32, Errno> {
         let _ = pid;
         Err(unsupported("proc_getloginid"))
+    }
+
+    /// `proc_setmsgport`: `msgport` is the process's message port now;
+    /// answers the one it had.
+    fn set_msgport(&self, msgport: SendRight) -> Result<Option<SendRight>, Errno> {
+        let _ = msgport;
+        Err(unsupported("proc_setmsgport"))
     }
 
     /// `proc_mark_exit`: the process is about to end with the wait
@@ -621,6 +628,38 @@ pub unsafe extern "C" fn S_proc_mark_exit(
     unsafe { on_process(process, "proc_mark_exit", |p, _| p.mark_exit(status, sigcode)) }
 }
 
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_setmsgport(
+    process: raw::hurd_sys_object_t,
+    _reply: RawPort,
+    _reply_poly: raw::mach_msg_type_name_t,
+    newmsgport: RawPort,
+    oldmsgport: *mut RawPort,
+    oldmsgport_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the request brought a send right for `newmsgport`; the
+        // out-parameters are the stub's.
+        unsafe {
+            with_request_right(newmsgport, |new| {
+                let new = new.ok_or(Errno::EINVAL)?.try_clone().map_err(|_| Errno::EIO)?;
+                match p.set_msgport(new)? {
+                    Some(old) => write_port(old, oldmsgport, oldmsgport_poly),
+                    None => {
+                        *oldmsgport = raw::MACH_PORT_NULL;
+                        *oldmsgport_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+                    }
+                }
+                Ok(())
+            })
+        }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_setmsgport", body) }
+}
+
 /// A routine about another process that this server does not answer
 /// itself: ESRCH for a process outside the namespace, else EOPNOTSUPP.
 ///
@@ -694,4 +733,5 @@ prototypes_agree!(
     S_proc_get_tty,
     S_proc_getnports,
     S_proc_mark_exit,
+    S_proc_setmsgport,
 );

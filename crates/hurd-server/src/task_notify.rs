@@ -8,14 +8,15 @@ use hurd::errno::Errno;
 use hurd::port::{RawPort, SendRight};
 use hurd_sys::raw;
 
-use crate::ports::{Class, Forward, Slot};
+use crate::ports::{Class, Forward, ServedBy, Slot};
 use crate::routine::{on, prototypes_agree};
 
 /// Ports new-task notices come to. A proc server that sends them (and,
 /// for a task namespace, relays its questions about the namespace's
-/// processes to them) waits for each answer: they are served beside the
-/// control port, never behind requests blocked in the pool.
-pub static NEW_TASK: Class = Class { name: "new-task notices", holds_up: false, own_thread: true, no_senders: None };
+/// processes to them) waits for each answer, holding its own lock: they
+/// are served by their own thread.
+pub static NEW_TASK: Class =
+    Class { name: "new-task notices", holds_up: false, served_by: ServedBy::Notices, no_senders: None };
 
 /// Who is told of new tasks, and of the tasks it watches dying.
 pub trait NewTask: Forward {

@@ -136,6 +136,15 @@ impl SendRight {
         name
     }
 
+    /// Whether the port is gone (its receiver died): the name is a dead
+    /// name now.
+    pub fn is_dead(&self) -> bool {
+        let mut kind: raw::mach_port_type_t = 0;
+        // SAFETY: asks about a name we hold.
+        let code = unsafe { raw::mach_port_type(task(), self.0, &mut kind) };
+        code != 0 || kind & raw::HURD_SYS_PORT_TYPE_DEAD_NAME != 0
+    }
+
     /// A second reference to the same right.
     pub fn try_clone(&self) -> Result<SendRight, PortError> {
         // SAFETY: adds one user reference to a send right this value owns;
@@ -211,6 +220,13 @@ impl ReceiveRight {
 
     pub fn as_raw(&self) -> RawPort {
         self.0
+    }
+
+    /// Lets up to `limit` messages wait on the port (the kernel's most is
+    /// 16) before a sender blocks.
+    pub fn set_queue_limit(&self, limit: u32) -> Result<(), Errno> {
+        // SAFETY: a receive right we hold.
+        check(unsafe { raw::mach_port_set_qlimit(task(), self.0, limit as _) })
     }
 
     /// A send right to this port, for a client.

@@ -125,3 +125,22 @@ pub fn terminate_task(task: &SendRight) -> Result<(), Errno> {
     // SAFETY: a task port we hold.
     check(unsafe { raw::task_terminate(task.as_raw()) })
 }
+
+/// This process's ids as its C library knows them now (what `getpid`,
+/// `getppid`, `getpgrp` and `getsid` answer; the C library keeps the
+/// proc server's last word on them): pid, ppid, pgrp, sid.
+pub fn known_ids() -> (i32, i32, i32, i32) {
+    // SAFETY: four calls that read the C library's state.
+    unsafe { (libc::getpid(), libc::getppid(), libc::getpgrp(), libc::getsid(0)) }
+}
+
+/// Makes this process the leader of a process group of its own
+/// (`setpgid(0, 0)`).
+pub fn lead_own_group() -> Result<(), Errno> {
+    // SAFETY: no pointers; the C library asks the proc server.
+    if unsafe { libc::setpgid(0, 0) } == 0 {
+        Ok(())
+    } else {
+        Err(Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)))
+    }
+}

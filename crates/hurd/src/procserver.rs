@@ -204,14 +204,31 @@ pub fn make_task_namespace(proc: &SendRight, notify: &SendRight) -> Result<(), E
     check(unsafe { raw::proc_make_task_namespace(proc.as_raw(), notify.as_raw(), raw::MACH_MSG_TYPE_COPY_SEND as _) })
 }
 
-/// Posts signal `signal` (with `sigcode`) to the process whose message
-/// port is `msgport`, with `refport` (its task port: all signals) as the
-/// right to do so. Waits for its signal thread to take it.
-pub fn sig_post(msgport: &SendRight, signal: i32, sigcode: i32, refport: &SendRight) -> Result<(), Errno> {
-    // SAFETY: both rights are copied into the request.
-    check(unsafe { raw::msg_sig_post(msgport.as_raw(), signal, sigcode as _, refport.as_raw()) })
+/// `proc_setmsgport`: `msgport` (copied) becomes the process's message
+/// port; answers the one it had.
+pub fn setmsgport(proc: &SendRight, msgport: &SendRight) -> Result<Option<SendRight>, Errno> {
+    let mut old = 0;
+    // SAFETY: the new right is copied into the request; the old one
+    // answered is ours.
+    check(unsafe { raw::proc_setmsgport(proc.as_raw(), msgport.as_raw(), &mut old) })?;
+    // SAFETY: the answer gave it (or null).
+    Ok(unsafe { SendRight::from_raw(old) })
 }
 
-/// The signal a parent gets when a child ends, and its code for an exit.
-pub const SIGCHLD: i32 = libc::SIGCHLD;
-pub const CLD_EXITED: i32 = libc::CLD_EXITED;
+/// `msg_proc_newids` to the message port `msgport`: its process's parent,
+/// process group and whether that is orphaned, as it is to see them.
+pub fn proc_newids(msgport: &SendRight, task: &SendRight, ppid: i32, pgrp: i32, orphaned: bool) -> Result<(), Errno> {
+    // SAFETY: the task right is copied into the request.
+    check(unsafe { raw::msg_proc_newids(msgport.as_raw(), task.as_raw(), ppid, pgrp, c_int_from(orphaned)) })
+}
+
+fn c_int_from(b: bool) -> std::ffi::c_int {
+    std::ffi::c_int::from(b)
+}
+
+/// `proc_setsid` on `proc`: its process leads a new session and process
+/// group.
+pub fn setsid(proc: &SendRight) -> Result<(), Errno> {
+    // SAFETY: no arguments but the port.
+    check(unsafe { raw::proc_setsid(proc.as_raw()) })
+}

@@ -61,7 +61,14 @@ pub fn in_namespace(
         code: e.code(),
     })?;
 
-    // This process becomes the namespace's root.
+    // A session of its own (the caller's, a daemon's, is none of the
+    // build's: its session port is a right to continue its processes),
+    // then the namespace's root.
+    // SAFETY: no arguments; fails only for a group leader, which a
+    // forked child is not.
+    if unsafe { libc::setsid() } < 0 {
+        return Err(step("setsid")(Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))));
+    }
     // SAFETY: our own task port is copied into the request.
     check(unsafe { raw::proc_child(admission.as_raw(), task()) }).map_err(step("making the namespace"))?;
     let mut child: RawPort = 0;
@@ -80,6 +87,8 @@ pub fn in_namespace(
         .map_err(|c| kill(step("the builder's proc port")(c)))?;
     // SAFETY: as above.
     let proc_port = unsafe { owned(proc_port) }.ok_or_else(|| kill(step("the builder's proc port")(Errno::EIO)))?;
+    // Its PID in the namespace: what is waited for.
+    let (builder, _, _) = crate::procserver::getpids(&proc_port).map_err(|c| kill(step("the builder's PID")(c)))?;
 
     // SAFETY: each call gives a new reference, released when dropped.
     let (cwd, root, auth) = unsafe { (owned(raw::getcwdir()), owned(raw::getcrdir()), owned(raw::getauth())) };
@@ -98,34 +107,8 @@ pub fn in_namespace(
     let path = CString::new(program.as_os_str().as_encoded_bytes()).map_err(|_| SpawnError::Nul)?;
     // The file's server has the exec server load it (as the C library's
     // exec does): its checks apply.
-    // SAFETY: every array is ours for the call, with its length; the
-    // rights are copied into the request.
-    let code = unsafe {
-        raw::file_exec_paths(
-            file.as_raw(),
-            child.as_raw(),
-            0,
-            path.as_ptr(),
-            path.as_ptr(),
-            argv_block.as_ptr().cast(),
-            argv_block.len() as _,
-            env_block.as_ptr().cast(),
-            env_block.len() as _,
-            fd_names.as_ptr(),
-            raw::MACH_MSG_TYPE_COPY_SEND as _,
-            fd_names.len() as _,
-            ports.as_ptr(),
-            raw::MACH_MSG_TYPE_COPY_SEND as _,
-            ports.len() as _,
-            ints.as_ptr(),
-            ints.len() as _,
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-        )
-    };
-    check(code).map_err(|c| {
+    let image = Image { path: &path, argv: &argv_block, env: &env_block, fds: &fd_names, ports: &ports, ints: &ints };
+    file_exec(&file, child.as_raw(), 0, &image).map_err(|c| {
         kill(SpawnError::Program { program: program.display().to_string(), step: "file_exec_paths", code: c })
     })?;
     drop((cwd, root, auth, fds, proc_port, file));
@@ -137,10 +120,7 @@ pub fn in_namespace(
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(200));
-            let mut kind: raw::mach_port_type_t = 0;
-            // SAFETY: asks about a name we hold.
-            let code = unsafe { raw::mach_port_type(task(), watched.as_raw(), &mut kind) };
-            if code != 0 || kind & raw::HURD_SYS_PORT_TYPE_DEAD_NAME != 0 {
+            if watched.is_dead() {
                 log::warn!("the environment's proc server is gone: ending the build");
                 std::process::exit(128 + 9);
             }
@@ -151,12 +131,68 @@ pub fn in_namespace(
     // process on our behalf.
     drop(child);
     loop {
-        match crate::procserver::wait(admission, -1, 0, false) {
+        match crate::procserver::wait(admission, builder, 0, false) {
             Ok(waited) => return Ok(waited.status),
             Err(Errno::EINTR) => continue,
             Err(code) => return Err(step("waiting for the builder")(code)),
         }
     }
+}
+
+/// What `file_exec_paths` loads: the program's name, its arguments and
+/// environment (argz blocks), descriptors, initial ports and ints.
+#[derive(Debug)]
+pub struct Image<'a> {
+    pub path: &'a CString,
+    pub argv: &'a [u8],
+    pub env: &'a [u8],
+    pub fds: &'a [RawPort],
+    pub ports: &'a [RawPort],
+    pub ints: &'a [c_int],
+}
+
+/// `file_exec_paths` on `file`: its server has the exec server load
+/// `image` into `task` (a task we hold, or null) with `flags`.
+pub fn file_exec(file: &SendRight, task: RawPort, flags: c_int, image: &Image<'_>) -> Result<(), Errno> {
+    // SAFETY: every array is the image's, with its length, for the call;
+    // the rights are copied into the request.
+    check(unsafe {
+        raw::file_exec_paths(
+            file.as_raw(),
+            task,
+            flags,
+            image.path.as_ptr(),
+            image.path.as_ptr(),
+            image.argv.as_ptr().cast(),
+            image.argv.len() as _,
+            image.env.as_ptr().cast(),
+            image.env.len() as _,
+            image.fds.as_ptr(),
+            raw::MACH_MSG_TYPE_COPY_SEND as _,
+            image.fds.len() as _,
+            image.ports.as_ptr(),
+            raw::MACH_MSG_TYPE_COPY_SEND as _,
+            image.ports.len() as _,
+            image.ints.as_ptr(),
+            image.ints.len() as _,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+        )
+    })
+}
+
+/// Asks `file`'s server to start the program in a task the exec server
+/// makes itself (no task, `EXEC_NEWTASK | EXEC_SECURE | EXEC_DEFAULTS`):
+/// a program started so would be the exec server's child, outside any
+/// namespace, with the host's default ports. A probe of what a server
+/// lets through; answers what it said.
+pub fn exec_outside(file: &SendRight, path: &Path) -> Result<(), Errno> {
+    let path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    let argv = argz(std::slice::from_ref(&path));
+    let image = Image { path: &path, argv: &argv, env: &[], fds: &[], ports: &[], ints: &[] };
+    file_exec(file, raw::MACH_PORT_NULL, 0x1 | 0x2 | 0x4, &image)
 }
 
 /// Runs `body` in a child process (forked) and answers what it answered:

@@ -3,7 +3,7 @@
 //! edge is translated. A PID outside the namespace is never answered: as
 //! an argument it is ESRCH (ECHILD for a wait), as an answer it is 0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hurd_translator::Errno;
 
@@ -19,6 +19,8 @@ pub struct Namespace {
     first: u32,
     /// Each process's parent, as the namespace saw it made.
     parents: BTreeMap<u32, u32>,
+    /// The processes whose parent is outside (each `exec`'s builder).
+    outside: BTreeSet<u32>,
     /// The wait status a live process said it ends with.
     exiting: BTreeMap<u32, i32>,
     /// Processes that ended and were not waited for yet: their status.
@@ -40,6 +42,10 @@ pub enum Reaped {
 /// The wait status of a process that ended without saying how: killed.
 pub const KILLED: i32 = 9;
 
+/// The most zombies a namespace keeps: past it, no new process is
+/// admitted (a fork fails with EAGAIN) until some are waited for.
+pub const ZOMBIES_MAX: usize = 4096;
+
 /// What `procinfo`'s words hold where (the Hurd's `struct procinfo`:
 /// state, owner, then the PIDs).
 const PPID: usize = 2;
@@ -54,6 +60,7 @@ impl Namespace {
             map: PidMap::new(first, PID_LIMIT)?,
             first,
             parents: BTreeMap::new(),
+            outside: BTreeSet::new(),
             exiting: BTreeMap::new(),
             zombies: BTreeMap::new(),
         })
@@ -67,9 +74,17 @@ impl Namespace {
         if let Some(pid) = self.map.to_virtual(real) {
             return Ok(pid);
         }
+        if self.zombies.len() >= ZOMBIES_MAX {
+            return Err(Errno::EAGAIN);
+        }
         let pid = self.map.add(real).map_err(|_| Errno::EAGAIN)?;
-        if let Some(parent) = parent.filter(|&p| p != pid) {
-            self.parents.insert(pid, parent);
+        match parent.filter(|&p| p != pid) {
+            Some(parent) => {
+                self.parents.insert(pid, parent);
+            }
+            None => {
+                self.outside.insert(pid);
+            }
         }
         Ok(pid)
     }
@@ -79,6 +94,7 @@ impl Namespace {
         if let Ok(real) = u32::try_from(real) {
             if let Ok(pid) = self.map.remove(real) {
                 self.parents.remove(&pid);
+                self.outside.remove(&pid);
             }
         }
     }
@@ -106,7 +122,7 @@ impl Namespace {
     /// init); 0 for the first process itself, as a PID namespace's init
     /// sees its parent.
     pub fn parent(&self, pid: u32) -> i32 {
-        if pid == self.first {
+        if pid == self.first || self.outside.contains(&pid) {
             return 0;
         }
         match self.parents.get(&pid) {
@@ -176,6 +192,11 @@ impl Namespace {
         self.first
     }
 
+    /// The processes that said how they end and are not gone yet.
+    pub fn exiting(&self) -> Vec<u32> {
+        self.exiting.keys().copied().collect()
+    }
+
     /// `pid` says it ends with `status` (`proc_mark_exit`).
     pub fn mark_exit(&mut self, pid: u32, status: i32) {
         if self.map.to_real(pid).is_some() {
@@ -203,6 +224,9 @@ impl Namespace {
     /// The parent `pid` (live or a zombie) has now; none for the first
     /// process (its parent is outside).
     pub fn parent_now(&self, pid: u32) -> Option<u32> {
+        if self.outside.contains(&pid) {
+            return None;
+        }
         match self.parents.get(&pid) {
             Some(&p) if self.alive(p) => Some(p),
             _ if pid != self.first && self.alive(self.first) => Some(self.first),
@@ -220,6 +244,7 @@ impl Namespace {
         if let Some(z) = zombie {
             let status = self.zombies.remove(&z).unwrap_or(KILLED);
             self.parents.remove(&z);
+            self.outside.remove(&z);
             let _ = self.map.release(z);
             return Reaped::Child(z, status);
         }
@@ -314,6 +339,16 @@ mod tests {
         assert!(ns.died(3));
         assert_eq!(ns.reap(Some(1), 0), Reaped::Child(3, KILLED), "died without a word: killed");
         assert_eq!(ns.reap(Some(1), -1), Reaped::None);
+    }
+
+    #[test]
+    fn a_second_process_from_outside_is_nobodys_child_and_nobody_adopts_it() {
+        let mut ns = ns();
+        assert_eq!(ns.admit(700, None), Ok(4));
+        assert_eq!(ns.parent(4), 0);
+        assert!(ns.died(4));
+        assert_eq!(ns.reap(Some(1), -1), Reaped::Wait, "the first process has only its own");
+        assert_eq!(ns.reap(None, 4), Reaped::Child(4, KILLED));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use hurd::errno::Errno;
 use hurd::port::{Notification, RawPort, SendRight, request_notification};
 use hurd::procserver as host;
 use hurd_server::Forward;
+use hurd_server::msg::{MSGPORT, MsgPort};
 use hurd_server::ports::{self, Object};
 use hurd_server::process::{Members, PROCESS, Process, Waited};
 use hurd_server::task_notify::{NEW_TASK, NewTask};
@@ -30,9 +31,10 @@ use crate::namespace::{Namespace, Reaped};
 /// the member. Any routine neither here nor answered by [`Member`]
 /// answers EOPNOTSUPP: among them those that would hand out the host's
 /// own ports or rights (`proc_getprivports`, `proc_reauthenticate`,
-/// `proc_reassign`, `proc_setexecdata`, `proc_make_task_namespace`).
+/// `proc_reassign`, `proc_getexecdata` and `proc_execdata_notify`: the
+/// host's root and working directory; `proc_setexecdata`,
+/// `proc_make_task_namespace`).
 const FORWARDED: &[&str] = &[
-    "proc_setmsgport",
     "proc_set_arg_locations",
     "proc_get_arg_locations",
     "proc_set_code",
@@ -53,8 +55,6 @@ const FORWARDED: &[&str] = &[
     "proc_setlogin",
     "proc_make_login_coll",
     "proc_uname",
-    "proc_getexecdata",
-    "proc_execdata_notify",
     "proc_getchildren_rusage",
     "proc_is_important",
 ];
@@ -76,11 +76,19 @@ pub struct Ns {
     tasks: Mutex<BTreeMap<u32, SendRight>>,
     /// Our own port on the host's proc server (sandbox-root's: root).
     host: SendRight,
-    /// The task the namespace belongs to: when it dies, the host's proc
-    /// server ends every task inside.
-    root: Mutex<Option<SendRight>>,
+    /// The tasks the namespace belongs to (one per `sandbox-root exec`):
+    /// when one dies, the host's proc server ends every task it made.
+    roots: Mutex<Vec<SendRight>>,
     /// Where the host's notices come (see [`Notices`]).
     notices: OnceLock<SendRight>,
+    /// The members' own message ports, by PID, and the port of ours the
+    /// host holds for each ([`MsgProxy`]); when a member's dies (an exec
+    /// makes a new one), ours is destroyed too, so that the host knows
+    /// it has none until the next is set.
+    msgports: Mutex<BTreeMap<u32, (SendRight, RawPort)>>,
+    /// Every task the host told us was made inside, member or not yet:
+    /// ended too at teardown (the dead are dropped as more come).
+    made: Mutex<Vec<SendRight>>,
 }
 
 /// A process of the namespace.
@@ -110,8 +118,10 @@ impl Ns {
             ended: Condvar::new(),
             tasks: Mutex::new(BTreeMap::new()),
             host,
-            root: Mutex::new(None),
+            roots: Mutex::new(Vec::new()),
             notices: OnceLock::new(),
+            msgports: Mutex::new(BTreeMap::new()),
+            made: Mutex::new(Vec::new()),
         });
         let notices: Arc<dyn NewTask> = Arc::new(Notices(Arc::downgrade(&ns)));
         let _ = ns.notices.set(ports::serve(Object::new(&NEW_TASK, notices))?);
@@ -131,17 +141,23 @@ impl Ns {
     /// `task` (held by a member, or the builder's) as a member, made by
     /// `parent`.
     fn admit(self: &Arc<Self>, task: &SendRight, parent: Option<u32>) -> Result<Arc<Entry>, Errno> {
+        // Everything the host is asked first: a task that dies meanwhile
+        // leaves nothing in the table (its real PID could later be a host
+        // process's).
         let real = host::task2pid(&self.host, task)?;
-        let pid = self.table().admit(real, parent)?;
         let host_port = host::task2proc(&self.host, task)?;
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        if let std::collections::btree_map::Entry::Vacant(slot) = tasks.entry(pid) {
-            let kept = task.try_clone().map_err(|_| Errno::EIO)?;
-            // Told to the notice port when the task dies.
-            let notices = self.notices.get().ok_or(Errno::EIO)?;
-            request_notification(kept.as_raw(), Notification::DeadName, notices.as_raw())?;
-            slot.insert(kept);
+        let known = self.table().seen(real);
+        if known != 0 && tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
+            return Ok(Arc::new(Entry { pid: known as u32, host: host_port }));
         }
+        let kept = task.try_clone().map_err(|_| Errno::EIO)?;
+        // Told to the notice port when the task dies; refused for a task
+        // already dead.
+        let notices = self.notices.get().ok_or(Errno::EIO)?;
+        request_notification(kept.as_raw(), Notification::DeadName, notices.as_raw())?;
+        let pid = self.table().admit(real, parent)?;
+        tasks.insert(pid, kept);
         Ok(Arc::new(Entry { pid, host: host_port }))
     }
 
@@ -168,36 +184,41 @@ impl Ns {
     }
 
     /// `pid` has ended (`died`: its task's death was just told; else the
-    /// table already knows): waiters wake, and its parent gets SIGCHLD.
+    /// table already knows): waiters wake.
     fn ended(&self, pid: u32, died: bool) {
-        let parent = {
-            let mut table = self.table();
-            if died && !table.died(pid) {
-                return;
-            }
-            table.parent_now(pid)
-        };
-        let parent_task = {
-            let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.remove(&pid);
-            parent.and_then(|p| tasks.get(&p)).and_then(|t| t.try_clone().ok())
-        };
+        if died && !self.table().died(pid) {
+            return;
+        }
+        if let Some((_, proxy)) = self.msgports.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid) {
+            ports::destroy(proxy);
+        }
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         self.ended.notify_all();
-        // The parent is told by its task (never by a PID, which could be
-        // another process's by now).
-        if let (Some(task), Ok(host)) = (parent_task, self.host.try_clone()) {
-            std::thread::spawn(move || {
-                let posted = host::task2pid(&host, &task)
-                    .and_then(|real| host::getmsgport(&host, real))
-                    .and_then(|msgport| host::sig_post(&msgport, host::SIGCHLD, host::CLD_EXITED, &task));
-                if let Err(e) = posted {
-                    log::debug!("SIGCHLD for the end of {pid}: {e}");
-                }
-            });
+        // (SIGCHLD comes from the host's proc server, which tells the
+        // process's parent there: through the parent's message port,
+        // which is a port of ours when the parent is a member.)
+    }
+
+    /// Members whose tasks are gone end now (`all`: every member; else
+    /// those that said how they end).
+    fn sweep(&self, all: bool) {
+        let candidates = if all { None } else { Some(self.table().exiting()) };
+        let gone: Vec<u32> = {
+            let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            tasks
+                .iter()
+                .filter(|(pid, _)| candidates.as_ref().is_none_or(|c| c.contains(pid)))
+                .filter(|(_, task)| task.is_dead())
+                .map(|(&pid, _)| pid)
+                .collect()
+        };
+        for pid in gone {
+            self.ended(pid, true);
         }
     }
 
-    /// A task of the namespace's named `name` here has died.
+    /// A right of the namespace's named `name` here has died: a
+    /// member's task, or a member's message port.
     fn task_died(&self, name: RawPort) {
         let pid = {
             let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
@@ -205,6 +226,13 @@ impl Ns {
         };
         if let Some(pid) = pid {
             self.ended(pid, true);
+            return;
+        }
+        let mut msgports = self.msgports.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pid) = msgports.iter().find(|(_, (real, _))| real.as_raw() == name).map(|(&p, _)| p) {
+            if let Some((_, proxy)) = msgports.remove(&pid) {
+                ports::destroy(proxy);
+            }
         }
     }
 
@@ -214,6 +242,10 @@ impl Ns {
     /// gone.
     fn wait(&self, waiter: Option<u32>, pid: i32, options: i32) -> Result<(u32, i32), Errno> {
         const WNOHANG: i32 = 1;
+        // A process that said how it ends may be gone already while its
+        // death's notice is on its way (its parent may have had the
+        // host's SIGCHLD): its task's name says so at once.
+        self.sweep(false);
         let mut table = self.table();
         loop {
             match table.reap(waiter, pid) {
@@ -240,7 +272,9 @@ impl Ns {
 
     /// How many processes the namespace has now.
     pub fn processes(&self) -> usize {
-        self.live().map_or(0, |live| live.len())
+        // (Without asking the host: a goaway asks this.)
+        self.sweep(true);
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Ends every process of the namespace: the root's task first (the
@@ -248,19 +282,22 @@ impl Ns {
     /// still listed, until none is or `rounds` have passed. Answers how
     /// many were left.
     pub fn end(&self, rounds: usize) -> usize {
-        if let Some(root) = self.root.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        for root in std::mem::take(&mut *self.roots.lock().unwrap_or_else(|e| e.into_inner())) {
             if let Err(e) = hurd::process::terminate_task(&root) {
-                log::warn!("ending the namespace's root task: {e}");
+                log::debug!("ending a root task of the namespace: {e}");
             }
         }
         // By their task ports, which no other process can come to name
-        // (a PID could be given again meanwhile).
+        // (a PID could be given again meanwhile): the members' and every
+        // task the host said was made inside.
         let mut left = 0;
         for _ in 0..rounds {
-            let _ = self.live();
+            self.sweep(true);
             let tasks: Vec<SendRight> = {
                 let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-                tasks.values().filter_map(|t| t.try_clone().ok()).collect()
+                let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+                made.retain(|t| !t.is_dead());
+                tasks.values().chain(made.iter()).filter_map(|t| t.try_clone().ok()).collect()
             };
             left = tasks.len();
             if left == 0 {
@@ -287,9 +324,17 @@ impl Forward for Notices {}
 impl NewTask for Notices {
     fn new_task(&self, task: SendRight, parent: SendRight) {
         // Members are admitted when a member names them (fork calls
-        // proc_task2pid and proc_task2proc first); the notice only says
-        // that the host made it a child of its maker.
+        // proc_task2pid and proc_task2proc first); the notice says that
+        // the host made it a child of its maker, and it is kept to be
+        // ended with the rest.
         log::trace!("new task {task:?} made by {parent:?}");
+        if let Some(ns) = self.0.upgrade() {
+            let mut made = ns.made.lock().unwrap_or_else(|e| e.into_inner());
+            if made.len() >= 1024 {
+                made.retain(|t| !t.is_dead());
+            }
+            made.push(task);
+        }
     }
 
     fn dead_name(&self, name: RawPort) {
@@ -306,23 +351,34 @@ struct Admission(Arc<Ns>);
 impl Forward for Admission {}
 
 impl Process for Admission {
-    /// `task` becomes the namespace's root: every task it makes from now
-    /// on is inside, and ends when it does.
+    /// `task` becomes a root of the namespace: every task it makes from
+    /// now on is inside, and ends when it does. (Each `sandbox-root exec`
+    /// into the environment is one; their builders share the PIDs.)
     fn child(&self, task: &SendRight) -> Result<(), Errno> {
-        let mut root = self.0.root.lock().unwrap_or_else(|e| e.into_inner());
-        if root.is_some() {
-            return Err(Errno::EBUSY);
-        }
         let port = host::task2proc(&self.0.host, task)?;
         host::make_task_namespace(&port, self.0.notices.get().ok_or(Errno::EIO)?)?;
-        *root = Some(task.try_clone().map_err(|_| Errno::EIO)?);
-        log::info!("the build's PID namespace is made");
+        let mut roots = self.0.roots.lock().unwrap_or_else(|e| e.into_inner());
+        roots.retain(|r| !r.is_dead());
+        roots.push(task.try_clone().map_err(|_| Errno::EIO)?);
+        log::info!("a process joined the build's PID namespace as its root");
         Ok(())
     }
 
     /// The builder's task (made by the root) becomes the first member.
     fn task_proc(&self, task: &SendRight) -> Result<SendRight, Errno> {
         let entry = self.0.admit(task, None)?;
+        // It leads a session and a process group of its own, before it
+        // runs: its group and session are then its PID, not a process
+        // outside. (Once the host has made it its maker's child, which
+        // would put it back in its maker's group: until then the host
+        // says its parent is init, PID 1.)
+        for _ in 0..200 {
+            if host::getpids(&entry.host)?.1 != 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        host::setsid(&entry.host)?;
         log::debug!("the builder is PID {}", entry.pid);
         self.0.serve(entry)
     }
@@ -359,11 +415,30 @@ impl Member {
         self.ns.table().real(pid)
     }
 
+    /// The real PID of the member `pid`, checked to be still its task's
+    /// (a PID the host gave again to a process of its own is never
+    /// asked about), and that task. Through `proc` (the caller's host
+    /// port, which the host checks the caller's rights on; or ours).
+    fn checked(&self, pid: i32, proc: &SendRight) -> Result<(i32, SendRight), Errno> {
+        let pid = if pid == 0 { self.entry.pid as i32 } else { pid };
+        let real = self.ns.table().real(pid)?;
+        let task = host::pid2task(proc, real)?;
+        let ours = self.ns.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&(pid as u32)).map(SendRight::as_raw);
+        if ours != Some(task.as_raw()) {
+            return Err(Errno::ESRCH);
+        }
+        Ok((real, task))
+    }
+
     /// A member `pid` names, as a task this member may hold (the host
     /// checks that it may).
     fn task_of(&self, pid: i32) -> Result<SendRight, Errno> {
-        let real = self.real(pid)?;
-        host::pid2task(&self.entry.host, real)
+        Ok(self.checked(pid, &self.entry.host)?.1)
+    }
+
+    /// The checked real PID of the member `pid`, asked as us.
+    fn real_checked(&self, pid: i32) -> Result<i32, Errno> {
+        Ok(self.checked(pid, &self.ns.host)?.0)
     }
 }
 
@@ -404,7 +479,7 @@ impl Process for Member {
     }
 
     fn info(&self, pid: i32, flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
-        let real = self.real(pid)?;
+        let real = self.real_checked(pid)?;
         let (flags, mut words, waits) = host::procinfo(&self.ns.host, real, flags)?;
         let table = self.ns.table();
         let seen = table.seen(real);
@@ -413,11 +488,11 @@ impl Process for Member {
     }
 
     fn args(&self, pid: i32, env: bool) -> Result<Vec<u8>, Errno> {
-        host::args(&self.ns.host, self.real(pid)?, env)
+        host::args(&self.ns.host, self.real_checked(pid)?, env)
     }
 
     fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
-        host::getmsgport(&self.ns.host, self.real(pid)?)
+        host::getmsgport(&self.ns.host, self.real_checked(pid)?)
     }
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
@@ -426,6 +501,29 @@ impl Process for Member {
         let pid = if pid < -1 { -1 } else { pid };
         let (child, status) = self.ns.wait(Some(self.entry.pid), pid, options)?;
         Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 })
+    }
+
+    /// The host is given a port of ours that stands for the process's
+    /// message port, so that what it tells the process of its ids is told
+    /// in the namespace's PIDs; the rest goes on as it came.
+    fn set_msgport(&self, msgport: SendRight) -> Result<Option<SendRight>, Errno> {
+        let proxy = Arc::new(MsgProxy {
+            ns: self.ns.clone(),
+            pid: self.entry.pid,
+            real: msgport.try_clone().map_err(|_| Errno::EIO)?,
+        });
+        let object = Object::new(&MSGPORT, proxy.clone() as Arc<dyn MsgPort>).with_forward(proxy);
+        let port = ports::serve(object).map_err(|_| Errno::ENOMEM)?;
+        let notices = self.ns.notices.get().ok_or(Errno::EIO)?;
+        request_notification(msgport.as_raw(), Notification::DeadName, notices.as_raw())?;
+        // (The host's old one is a proxy of ours, or none.)
+        drop(host::setmsgport(&self.entry.host, &port)?);
+        let old =
+            self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, (msgport, port.as_raw()));
+        Ok(old.map(|(real, proxy)| {
+            ports::destroy(proxy);
+            real
+        }))
     }
 
     fn mark_exit(&self, status: i32, _sigcode: i32) -> Result<(), Errno> {
@@ -470,5 +568,41 @@ impl Process for Member {
 
     fn knows(&self, pid: i32) -> bool {
         self.ns.table().knows(pid)
+    }
+}
+
+/// A member's message port as the host holds it.
+#[derive(Debug)]
+struct MsgProxy {
+    ns: Arc<Ns>,
+    pid: u32,
+    real: SendRight,
+}
+
+impl Forward for MsgProxy {
+    fn forward_port(&self) -> Option<&SendRight> {
+        Some(&self.real)
+    }
+
+    fn forwards(&self, routine: &str) -> bool {
+        routine != "msg_proc_newids"
+    }
+}
+
+impl MsgPort for MsgProxy {
+    fn proc_newids(&self, task: &SendRight, ppid: i32, pgrp: i32, orphaned: bool) -> Result<(), Errno> {
+        let (ppid, pgrp) = {
+            let table = self.ns.table();
+            // A parent outside is the namespace's root: this process was
+            // orphaned (whether or not its old parent's end is known here
+            // yet), and the first process adopts it.
+            let ppid = match table.seen(ppid) {
+                0 if self.pid == table.first() => 0,
+                0 => table.first() as i32,
+                seen => seen,
+            };
+            (ppid, table.seen(pgrp))
+        };
+        host::proc_newids(&self.real, task, ppid, pgrp, orphaned)
     }
 }

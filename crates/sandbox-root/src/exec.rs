@@ -84,7 +84,7 @@ pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
     // this process keeps none of its caller's other descriptors either.
     hurd::auth::close_from(3);
     if plan.servers.proc == Some(sandbox_spec::Provider::Private) {
-        return in_namespace(&root, &plan, program, args);
+        return in_namespace(root, control, &plan, program, args);
     }
     let mut builder = Command::new(program);
     builder.args(args).env_clear().envs(&plan.exec.env);
@@ -100,7 +100,8 @@ pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
 /// builder in it (`hurd::spawn`); when that child ends, the host's proc
 /// server ends everything left inside.
 fn in_namespace(
-    root: &hurd::port::SendRight,
+    root: hurd::port::SendRight,
+    control: hurd::port::SendRight,
     plan: &sandbox_spec::Plan,
     program: &std::ffi::OsStr,
     args: &[OsString],
@@ -109,10 +110,13 @@ fn in_namespace(
     use std::os::unix::ffi::OsStrExt;
     let ns = |e: String| ExecError::Namespace(e);
     // The admission is served to root only.
-    let admission = hurd::fs::dir_lookup(root, "servers/proc", 0, 0)
+    let admission = hurd::fs::dir_lookup(&root, "servers/proc", 0, 0)
         .map_err(|e| ns(format!("/servers/proc inside: {e}")))?
         .port
         .ok_or_else(|| ns("/servers/proc inside answered no port".into()))?;
+    // Neither root's port to the environment nor its control port goes
+    // on into the child that becomes the build user.
+    drop((root, control));
     let path = find_program(program, plan)?;
     let cstr = |b: &[u8]| CString::new(b).map_err(|_| ExecError::Namespace("a NUL byte in the command".into()));
     let mut argv = vec![cstr(program.as_bytes())?];

@@ -13,7 +13,8 @@ cat > spec.json <<JSON
 {
   "version": 1,
   "build": { "host": "$here/host/build", "path": "/tmp/guix-build-p.drv-0" },
-  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" } ],
+  "paths": [ { "host": "/bin", "path": "/bin" }, { "host": "/lib", "path": "/lib" },
+             { "host": "/test/bin", "path": "/probe" } ],
   "user": { "name": "guixbuilder02", "uid": 30002, "group": "guixbuild", "gid": 30000 },
   "servers": { "proc": "private", "sockets": { "local": "host", "inet": "none", "inet6": "none" } },
   "exec": { "env": { "PATH": "/bin", "HOME": "/homeless-shelter" } }
@@ -35,7 +36,7 @@ settrans -a "$root" /bin/env RUST_LOG=info "$sr" "$here/spec.json" 2> translator
 SECRET=hunter2 sleep 600 &
 secret=$!
 
-"$sr" exec "$root" -- /bin/sh -c '
+timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   echo "pid=$$"
   echo "ppid=$PPID"
   echo "child=$(sh -c "echo \$PPID")"
@@ -46,7 +47,22 @@ secret=$!
   echo "pipe=$(echo a b c | tr " " "\n" | wc -l)"
   echo "ps=$(ps -e 2> /dev/null | sed -n "2,\$ s/^ *\([0-9]*\).*/\1/p" | sort -n | tr "\n" " ")"
   if kill -0 '"$secret"' 2> /dev/null; then echo "host-kill=yes"; else echo "host-kill=no"; fi
-' > out 2> err || fail "exec failed: $(cat err; echo "the translator said:"; cat translator.log)"
+  /probe/hurd-probe proc-peek '"$secret"' | sed "s/^/peek-/"
+  # A program started in a task the exec server would make itself, with
+  # the host default ports: outside the namespace and the chroot.
+  /probe/hurd-probe exec-outside /bin/true
+  sh -c "printf \"exec-pid=%s \" \$\$; exec /probe/hurd-probe known-pids"
+  echo "builder-ids=$(/probe/hurd-probe known-pids)"
+  # A group of its own: its group is its PID, in the namespace.
+  /probe/hurd-probe new-pgrp /probe/hurd-probe known-pids | sed "s/^/job-/"
+  # An orphan: the first process adopts it.
+  sh -c "(sh -c \"sleep 2; exec /probe/hurd-probe known-pids\" &); exit 0" | sed "s/^/orphan-/" &
+  sleep 4
+  # A process group signalled as one.
+  /probe/hurd-probe new-pgrp /bin/sh -c "sleep 100 & sleep 100" & pg=$!
+  sleep 2
+  kill -TERM -$pg; wait $pg; echo "pgrp-kill=$?"
+' > out 2> err || fail "exec failed: $(cat out err; echo "the translator said:"; cat translator.log)"
 cat out
 grep -qx "pid=1" out || fail "the builder is not PID 1"
 grep -qx "ppid=0" out || fail "the builder's parent is not 0"
@@ -58,10 +74,30 @@ grep -qx "pipe=3" out || fail "a pipeline did not work inside"
 grep -q "^ps=[0-9]" out || fail "ps inside listed nothing: $(cat err)"
 grep "^ps=" out | grep -q " $secret " && fail "ps inside lists a host process"
 grep -qx "host-kill=no" out || fail "a host process could be signalled from inside"
+grep -qx "exec-outside: EINVAL" out || fail "a program could be started outside: $(grep exec-outside out)"
+# Asked directly, the proc server knows nothing of a host process.
+for rpc in getprocenv getprocargs pid2task getmsgport getprocinfo getpgrp getsid; do
+  grep -qx "peek-$rpc: ESRCH" out || fail "proc_$rpc of a host process did not answer ESRCH: $(grep "peek-$rpc" out)"
+done
+# Every PID the build's processes know is the namespace's.
+set -- $(sed -n 's/^exec-pid=\([0-9]*\) pid \([0-9]*\) ppid \([0-9]*\) pgrp \([0-9-]*\) sid \([0-9-]*\)$/\1 \2 \3/p' out)
+[ $# = 3 ] && [ "$1" = "$2" ] || fail "the PID changed across exec: $(grep exec-pid out)"
+set -- $(sed -n 's/^job-pid \([0-9]*\) ppid \([0-9]*\) pgrp \([0-9]*\) sid \([0-9]*\)$/\1 \3/p' out)
+[ $# = 2 ] && [ "$1" = "$2" ] && [ "$1" -lt 100 ] || fail "a job's process group is not its PID in the namespace: $(grep job- out)"
+grep -q "^orphan-pid [0-9]* ppid 1 " out || fail "an orphan's parent is not the first process: $(grep orphan- out)"
+# The builder leads a session and process group of its own: 1.
+grep -q "^builder-ids=pid [0-9]* ppid 1 pgrp 1 sid 1$" out || fail "the builder's group or session is not 1: $(grep builder-ids out)"
+grep -qx "pgrp-kill=143" out || fail "kill of a process group did not reach it: $(grep pgrp-kill out)"
 # Every PID ps shows inside is small: the namespace's own.
 for p in $(sed -n 's/^ps=//p' out); do
   [ "$p" -lt 100 ] || fail "ps inside shows PID $p, not one of the namespace's"
 done
+
+# A second exec into the same environment joins its namespace: a PID of
+# its own, its parent outside (0).
+"$sr" exec "$root" -- /bin/sh -c 'echo "second=$$ $PPID"' > out2 2>&1 || fail "a second exec failed: $(cat out2)"
+set -- $(sed -n 's/^second=//p' out2)
+[ $# = 2 ] && [ "$1" != 1 ] && [ "$1" -lt 100 ] && [ "$2" = 0 ] || fail "a second exec's ids are wrong: $(cat out2)"
 
 settrans -fg "$root" || fail "settrans -fg failed"
 kill "$secret" 2> /dev/null || true
