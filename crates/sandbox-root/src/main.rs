@@ -24,7 +24,7 @@ of the node it is set on; or run CMD inside the environment served on NODE (as i
 spec's working directory, as the spec's user and group, with the spec's environment) and exit \
 with CMD's status; or (run) do all of it for one build: check SPEC, set sandbox-root on a fresh \
 node, run CMD inside, end everything of the environment whatever CMD did, check that nothing is \
-left, remove the node, and exit with CMD's status.",
+left, remove the node it made, and exit with CMD's status.",
     options: &[
         Opt {
             short: Some('c'),
@@ -44,14 +44,16 @@ RUST_LOG's; run passes it on to the translator and to exec",
             long: "node",
             arg: Some("PATH"),
             doc: "run: set the environment on PATH (absent, or an empty regular file only you may write), \
-not on a new file in a private directory in $TMPDIR or /tmp; removed afterwards either way",
+not on a new file in a private directory in $TMPDIR or /tmp (which is removed afterwards; a PATH that \
+was there stays, a plain file again); a file with more than one name is refused",
         },
         Opt {
             short: None,
             long: "keep-failed",
             arg: None,
             doc: "run: when CMD fails, hand the build directory to you (under sudo, to SUDO_UID); \
-a file with more than one name, and what a symbolic link names, are never changed",
+a file with more than one name, what a symbolic link names, and a node with a translator (and \
+what is below it) are never changed",
         },
     ],
     footer: "run exits with CMD's status (128 + N for a CMD killed by signal N), 65 for a bad SPEC \

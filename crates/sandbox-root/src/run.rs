@@ -11,8 +11,10 @@
 //! the environment is ended by a forced goaway (`settrans -fg NODE`),
 //! every process of the build user still alive is ended, and what is left
 //! is checked: no translator on the node, which is a plain file again, and
-//! no process of the build user. Anything left is an error. The node (and
-//! the temporary directory) is removed, and `run` exits with CMD's status.
+//! no process of the build user. Anything left is an error. The node is
+//! removed if `run` made it (with its temporary directory; a `--node` that
+//! existed stays, the empty file it was), and `run` exits with CMD's
+//! status.
 //!
 //! The sequence ([`sequence`]) asks the system through [`Steps`], so that
 //! its order, its exit statuses and its cleanup are tested on Linux with a
@@ -165,8 +167,12 @@ pub enum NodeProblem {
     Symlink,
     #[error("it is a {what}, not an empty regular file; give a path that does not exist yet, or an empty regular file")]
     NotAFile { what: &'static str },
-    #[error("it is not empty ({size} bytes); run sets the environment on an empty file and removes it afterwards")]
+    #[error("it is not empty ({size} bytes); run sets the environment on an empty file")]
     NotEmpty { size: u64 },
+    #[error(
+        "it has {links} names (hard links), and the environment would be set on each; give a path that does not exist yet, or an empty regular file with one name"
+    )]
+    HardLinked { links: u64 },
     #[error("{0}")]
     Untrusted(#[from] Untrusted),
 }
@@ -177,19 +183,28 @@ pub enum NodeProblem {
 pub struct NodeFacts {
     pub kind: Kind,
     pub size: u64,
+    pub nlink: u64,
     pub owner: u32,
     pub mode: u32,
 }
 
 impl NodeFacts {
     pub fn of(meta: &std::fs::Metadata) -> NodeFacts {
-        NodeFacts { kind: Kind::of(meta.mode()), size: meta.size(), owner: meta.uid(), mode: meta.mode() }
+        NodeFacts {
+            kind: Kind::of(meta.mode()),
+            size: meta.size(),
+            nlink: meta.nlink(),
+            owner: meta.uid(),
+            mode: meta.mode(),
+        }
     }
 }
 
 /// Whether a node that exists (`facts`) may carry the environment of uid
-/// `caller`: an empty regular file the caller owns and nobody else may
-/// write (what `exec` will trust; see [`crate::trust`]).
+/// `caller`: an empty regular file with one name (a translator is set on
+/// the file, and so shows under each of its names), which the caller owns
+/// and nobody else may write (what `exec` will trust; see
+/// [`crate::trust`]).
 pub fn node_problem(facts: &NodeFacts, caller: u32) -> Result<(), NodeProblem> {
     let what = match facts.kind {
         Kind::Regular => None,
@@ -202,17 +217,24 @@ pub fn node_problem(facts: &NodeFacts, caller: u32) -> Result<(), NodeProblem> {
     if let Some(what) = what {
         return Err(NodeProblem::NotAFile { what });
     }
+    if facts.nlink > 1 {
+        return Err(NodeProblem::HardLinked { links: facts.nlink });
+    }
     if facts.size != 0 {
         return Err(NodeProblem::NotEmpty { size: facts.size });
     }
     Ok(trust::only_theirs(facts.owner, facts.mode, caller)?)
 }
 
-/// The node an environment is set on, and the temporary directory made
-/// for it, if any.
+/// The node an environment is set on, whether `run` made it, and the
+/// temporary directory made for it, if any.
 #[derive(Debug)]
 pub struct Node {
     pub path: PathBuf,
+    /// Made by `run` (a fresh node, or a `--node` path that did not
+    /// exist): removed at the end. A `--node` file that existed is the
+    /// caller's, and stays.
+    made: bool,
     dir: Option<PathBuf>,
 }
 
@@ -230,7 +252,7 @@ impl Node {
                 .map_err(|source| RunError::TempDir { base, source })?;
             let path = dir.join(NODE_NAME);
             return match new_file(&path) {
-                Ok(()) => Ok(Node { path, dir: Some(dir) }),
+                Ok(()) => Ok(Node { path, made: true, dir: Some(dir) }),
                 Err(e) => {
                     let _ = std::fs::remove_dir(&dir);
                     Err(e)
@@ -239,20 +261,35 @@ impl Node {
         };
         let path = std::path::absolute(requested)
             .map_err(|source| RunError::MakeNode { node: requested.to_path_buf(), source })?;
-        match std::fs::symlink_metadata(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_file(&path)?,
+        let made = match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                new_file(&path)?;
+                true
+            }
             Err(source) => return Err(RunError::MakeNode { node: path, source }),
-            Ok(meta) => node_problem(&NodeFacts::of(&meta), caller)
-                .map_err(|problem| RunError::Node { node: path.clone(), problem })?,
-        }
-        Ok(Node { path, dir: None })
+            Ok(meta) => {
+                node_problem(&NodeFacts::of(&meta), caller)
+                    .map_err(|problem| RunError::Node { node: path.clone(), problem })?;
+                false
+            }
+        };
+        Ok(Node { path, made, dir: None })
     }
 
-    /// Removes the node and the directory made for it.
+    /// Whether `run` made the node (and so removes it).
+    pub fn made(&self) -> bool {
+        self.made
+    }
+
+    /// Removes the node if `run` made it, and the directory made for it.
+    /// A node given that existed stays: once the goaway took the
+    /// environment off it, it is the plain empty file it was.
     pub fn remove(self) -> Vec<RunError> {
         let mut errors = Vec::new();
-        if let Err(source) = std::fs::remove_file(&self.path) {
-            errors.push(RunError::Remove { path: self.path.clone(), source });
+        if self.made {
+            if let Err(source) = std::fs::remove_file(&self.path) {
+                errors.push(RunError::Remove { path: self.path.clone(), source });
+            }
         }
         if let Some(dir) = &self.dir {
             if let Err(source) = std::fs::remove_dir(dir) {
@@ -385,12 +422,26 @@ pub trait Steps {
     fn translator_on(&mut self, node: &Path) -> Result<Option<String>, RunError>;
     /// The live processes of `uid`, but ours.
     fn build_processes(&mut self, uid: u32) -> Result<Vec<i32>, RunError>;
-    /// Ends process `pid` at once; whether it did.
-    fn end_process(&mut self, pid: i32) -> bool;
+    /// Ends process `pid` at once, if it still is a live process of
+    /// `uid` (its PID may be another's by now: the listing is a moment
+    /// old).
+    fn end_process(&mut self, pid: i32, uid: u32) -> Ending;
     /// Waits a little before looking again.
     fn pause(&mut self);
     /// The first ending signal `run` was sent, if any.
     fn signal(&self) -> Option<i32>;
+}
+
+/// What [`Steps::end_process`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Its task is terminated.
+    Ended,
+    /// Left alone: the PID no longer names a live process of the build
+    /// user (it ended since it was listed; the PID may be another's now).
+    NotTheirs,
+    /// Ending it failed.
+    Failed,
 }
 
 /// What the sequence needs to know of its caller.
@@ -478,7 +529,10 @@ pub fn sequence(plan: &Plan, spec: &Path, args: &RunArgs, cx: &Context, steps: &
         }
     }
     if left.node {
-        out.errors.push(RunError::NodeKept { node: node.path.clone() });
+        // (One given that existed is not removed anyway.)
+        if node.made() {
+            out.errors.push(RunError::NodeKept { node: node.path.clone() });
+        }
     } else {
         let removed = node.remove();
         broken |= !removed.is_empty();
@@ -528,7 +582,13 @@ fn teardown(node: &Path, uid: u32, steps: &mut impl Steps, out: &mut Outcome) ->
             processes = found;
             break;
         }
-        ended += found.into_iter().filter(|&pid| steps.end_process(pid)).count();
+        for pid in found {
+            match steps.end_process(pid, uid) {
+                Ending::Ended => ended += 1,
+                Ending::NotTheirs => log::info!("process {pid}: no longer the build user's (uid {uid}): left alone"),
+                Ending::Failed => {}
+            }
+        }
         steps.pause();
     }
     if ended > 0 {
@@ -638,7 +698,7 @@ mod hurd_system {
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
-    use super::{Context, Ended, Outcome, RunArgs, RunError, Signals, Steps};
+    use super::{Context, Ended, Ending, Outcome, RunArgs, RunError, Signals, Steps};
 
     /// How often a running CMD is looked at, for an ending signal.
     const POLL: Duration = Duration::from_millis(100);
@@ -733,8 +793,56 @@ mod hurd_system {
             Ok(crate::reap::build_processes(&all, uid, own))
         }
 
-        fn end_process(&mut self, pid: i32) -> bool {
-            hurd::process::terminate(pid).is_ok()
+        /// The PID may have been reused since it was listed (the process
+        /// ended, another took its number). So the task is taken first
+        /// (`proc_pid2task`), its owner read after (`proc_getprocinfo`),
+        /// and the task held then checked to still have that PID
+        /// (`proc_task2pid`): a live process keeps its PID, and a PID
+        /// names one live process at a time, so the process whose owner
+        /// was read is the held task's; and the task held, not the PID
+        /// again, is terminated. A PID reused before the task was taken
+        /// names another user's process, whose owner is not the build
+        /// user: left alone. (An exec that gave the process a new task
+        /// meanwhile fails the check too; the next listing finds it.)
+        ///
+        /// What remains: between the owner's read and `task_terminate`,
+        /// that same process could take another owner (an exec of a
+        /// set-user-ID program in the same task, or ids handed to it by
+        /// someone holding them); it is then ended all the same, a
+        /// process of the build a moment before. The owner is what the
+        /// proc server was told with the process's own ids
+        /// (`proc_setowner`), so no process claims the build user without
+        /// having that uid.
+        fn end_process(&mut self, pid: i32, uid: u32) -> Ending {
+            let proc = match hurd::process::proc_port() {
+                Ok(proc) => proc,
+                Err(e) => {
+                    log::warn!("ending process {pid}: {e}");
+                    return Ending::Failed;
+                }
+            };
+            let task = match hurd::procserver::pid2task(&proc, pid) {
+                Ok(task) => task,
+                Err(hurd::errno::Errno::ESRCH) => return Ending::NotTheirs,
+                Err(e) => {
+                    log::warn!("ending process {pid}: proc_pid2task: {e}");
+                    return Ending::Failed;
+                }
+            };
+            match hurd::process::info(pid) {
+                Ok(info) if info.owner == Some(uid) && !info.zombie => {}
+                _ => return Ending::NotTheirs,
+            }
+            if hurd::procserver::task2pid(&proc, &task).ok() != Some(pid) {
+                return Ending::NotTheirs;
+            }
+            match hurd::process::terminate_task(&task) {
+                Ok(()) => Ending::Ended,
+                Err(e) => {
+                    log::warn!("ending process {pid}: task_terminate: {e}");
+                    Ending::Failed
+                }
+            }
         }
 
         fn pause(&mut self) {
@@ -866,7 +974,7 @@ mod tests {
     }
 
     fn node_facts(kind: Kind, size: u64, owner: u32, mode: u32) -> NodeFacts {
-        NodeFacts { kind, size, owner, mode }
+        NodeFacts { kind, size, nlink: 1, owner, mode }
     }
 
     #[test]
@@ -881,6 +989,11 @@ mod tests {
         assert_eq!(
             node_problem(&node_facts(Kind::Regular, 12, 0, 0o100_644), 0),
             Err(NodeProblem::NotEmpty { size: 12 })
+        );
+        // A file with another name: the environment would show there too.
+        assert_eq!(
+            node_problem(&NodeFacts { nlink: 2, ..node_facts(Kind::Regular, 0, 0, 0o100_600) }, 0),
+            Err(NodeProblem::HardLinked { links: 2 })
         );
         assert_eq!(
             node_problem(&node_facts(Kind::Regular, 0, 1000, 0o100_644), 0),
@@ -914,20 +1027,35 @@ mod tests {
         // An empty file of ours: taken as it is.
         let again = Node::make(Some(&dir.join("new")), &dir, me()).unwrap();
         assert_eq!(again.path, node.path);
+        assert!(node.made() && !again.made(), "only the first made it");
+        assert!(again.remove().is_empty());
+        assert!(node.path.exists(), "one that existed stays");
         std::fs::write(dir.join("full"), "data").unwrap();
         std::os::unix::fs::symlink(dir.join("new"), dir.join("link")).unwrap();
+        std::fs::write(dir.join("twice"), "").unwrap();
+        std::fs::hard_link(dir.join("twice"), dir.join("twice2")).unwrap();
         for (name, problem) in [
             ("full", NodeProblem::NotEmpty { size: 4 }),
             ("link", NodeProblem::Symlink),
             ("", NodeProblem::NotAFile { what: "directory" }),
+            ("twice", NodeProblem::HardLinked { links: 2 }),
         ] {
             match Node::make(Some(&dir.join(name)), &dir, me()) {
-                Err(RunError::Node { problem: p, .. }) => assert_eq!(p, problem, "{name}"),
+                Err(RunError::Node { problem: p, node }) => {
+                    assert_eq!(p, problem, "{name}");
+                    assert_eq!(node, dir.join(name), "the error names the path");
+                }
                 other => panic!("{name}: {other:?}"),
             }
         }
+        let text = Node::make(Some(&dir.join("twice")), &dir, me()).unwrap_err().to_string();
+        assert!(
+            text.starts_with(&format!("--node {}: it has 2 names (hard links)", dir.join("twice").display())),
+            "{text}"
+        );
         assert!(matches!(Node::make(Some(&dir.join("none/node")), &dir, me()), Err(RunError::MakeNode { .. })));
         assert!(node.remove().is_empty());
+        assert!(!dir.join("new").exists(), "one run made is removed");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -968,7 +1096,8 @@ mod tests {
         Goaway,
         TranslatorOn,
         BuildProcesses(u32),
-        End(i32),
+        /// A process to end, if it still is this uid's.
+        End(i32, u32),
         Pause,
     }
 
@@ -983,6 +1112,8 @@ mod tests {
         processes: Vec<Vec<i32>>,
         /// A process that never ends.
         immortal: Option<i32>,
+        /// PIDs that are another's by the time they are to be ended.
+        reused: Vec<i32>,
         /// How many looks find the translator still there.
         translator_stays: usize,
         node: PathBuf,
@@ -1021,9 +1152,9 @@ mod tests {
             }
             Ok(if self.processes.is_empty() { Vec::new() } else { self.processes.remove(0) })
         }
-        fn end_process(&mut self, pid: i32) -> bool {
-            self.calls.push(Call::End(pid));
-            true
+        fn end_process(&mut self, pid: i32, uid: u32) -> Ending {
+            self.calls.push(Call::End(pid, uid));
+            if self.reused.contains(&pid) { Ending::NotTheirs } else { Ending::Ended }
         }
         fn pause(&mut self) {
             self.calls.push(Call::Pause);
@@ -1139,8 +1270,22 @@ mod tests {
         let mut double = Double { processes: vec![vec![41, 42], vec![43]], ..Double::default() };
         let out = f.run(&run_args("s.json", &["true"]), &mut double);
         assert_eq!(out.status, 0, "{out:?}");
-        let ends: Vec<&Call> = double.calls.iter().filter(|c| matches!(c, Call::End(_))).collect();
-        assert_eq!(ends, [&Call::End(41), &Call::End(42), &Call::End(43)]);
+        let ends: Vec<&Call> = double.calls.iter().filter(|c| matches!(c, Call::End(..))).collect();
+        assert_eq!(ends, [&Call::End(41, 30001), &Call::End(42, 30001), &Call::End(43, 30001)]);
+    }
+
+    #[test]
+    fn a_pid_no_longer_the_build_users_is_left_alone() {
+        // 42 ended between the listing and its end, and another's process
+        // took the number: left alone, and listed no more as the build
+        // user's.
+        let f = fixture("reused");
+        let mut double = Double { processes: vec![vec![41, 42]], reused: vec![42], ..Double::default() };
+        let out = f.run(&run_args("s.json", &["true"]), &mut double);
+        assert_eq!(out.status, 0, "{out:?}");
+        assert!(out.errors.is_empty(), "{out:?}");
+        let ends: Vec<&Call> = double.calls.iter().filter(|c| matches!(c, Call::End(..))).collect();
+        assert_eq!(ends, [&Call::End(41, 30001), &Call::End(42, 30001)], "each asked once, with the build user");
     }
 
     #[test]
@@ -1205,7 +1350,7 @@ mod tests {
     }
 
     #[test]
-    fn a_given_node_is_used_and_removed() {
+    fn a_given_node_is_used_and_removed_only_if_run_made_it() {
         let f = fixture("given");
         let mut args = run_args("s.json", &["true"]);
         args.node = Some(f.dir.join("node"));
@@ -1213,7 +1358,31 @@ mod tests {
         let out = f.run(&args, &mut double);
         assert_eq!(out.status, 0, "{out:?}");
         assert_eq!(double.node, f.dir.join("node"));
-        assert_eq!(f.leftovers(), Vec::<String>::new());
+        assert_eq!(f.leftovers(), Vec::<String>::new(), "made by run: removed");
+        // An empty file of the caller's: used, and left, empty.
+        std::fs::write(f.dir.join("node"), "").unwrap();
+        std::fs::set_permissions(f.dir.join("node"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        let mut double = Double::default();
+        let out = f.run(&args, &mut double);
+        assert_eq!(out.status, 0, "{out:?}");
+        assert!(out.errors.is_empty(), "{out:?}");
+        assert_eq!(double.node, f.dir.join("node"));
+        assert_eq!(f.leftovers(), ["node"], "the caller's: it stays");
+        assert_eq!(std::fs::read(f.dir.join("node")).unwrap(), b"");
+        // Also when something is left on it: named, not removed either way.
+        let out = f.run(&args, &mut Double { translator_stays: usize::MAX, ..Double::default() });
+        assert!(matches!(out.errors.as_slice(), [RunError::TranslatorLeft { .. }]), "{out:?}");
+        // A file with another name is refused, by its path.
+        std::fs::hard_link(f.dir.join("node"), f.dir.join("other-name")).unwrap();
+        let mut double = Double::default();
+        let out = f.run(&args, &mut double);
+        assert_eq!(out.status, EXIT_OS);
+        assert!(
+            matches!(out.errors.as_slice(), [RunError::Node { node, problem: NodeProblem::HardLinked { links: 2 } }] if *node == f.dir.join("node")),
+            "{out:?}"
+        );
+        assert!(double.calls.is_empty());
+        std::fs::remove_file(f.dir.join("other-name")).unwrap();
         // One that is not an empty file is refused before anything starts.
         std::fs::write(f.dir.join("node"), "x").unwrap();
         let mut double = Double::default();

@@ -6,7 +6,8 @@
 # nothing of the environment is left when run returns (no translator, no
 # process of the build user, no node); SIGTERM to run ends the build the
 # same way; --keep-failed hands a failed build's directory to the
-# invoking user without changing anything through a link the build made.
+# invoking user without changing anything through a link or a translator
+# on a node of it.
 # shellcheck disable=SC2016 # the $ in the inner scripts are the builder's
 # shellcheck disable=SC2012 # listings of names the test chose
 set -eu
@@ -117,16 +118,27 @@ done
 echo "bad spec: ok"
 
 # --node: a path that does not exist yet is made and removed; an empty
-# file is used and removed; anything else is refused, named, untouched.
+# file is used and stays, a plain empty file again (run did not make it);
+# anything else (a file with data, or with another name) is refused,
+# named, untouched.
 "$sr" run --node "$here/given" spec.json -- /bin/true || fail "run --node of a new path failed"
-[ ! -e given ] || fail "the node given is left"
+[ ! -e given ] || fail "the node run made is left"
 touch given
-"$sr" run --node "$here/given" spec.json -- /bin/true || fail "run --node of an empty file failed"
-[ ! -e given ] || fail "the node given is left"
+chmod 600 given
+"$sr" run --node "$here/given" spec.json -- /bin/true 2> err || fail "run --node of an empty file failed: $(cat err)"
+[ -f given ] && [ ! -L given ] || fail "the node given, which existed, was removed"
+[ ! -s given ] || fail "the node given is not empty after the run"
+[ -z "$(showtrans given)" ] || fail "a passive translator is left on the node given: $(showtrans given)"
+[ "$(stat -c %u given)" = 0 ] || fail "the node given changed owner"
+ln given given2
+if "$sr" run --node "$here/given" spec.json -- /bin/true 2> err; then fail "run took a node with two names"; fi
+grep -q "given: it has 2 names (hard links)" err || fail "the error does not say the node has two names: $(cat err)"
+rm given2
 echo data > given
 if "$sr" run --node "$here/given" spec.json -- /bin/true 2> err; then fail "run took a node that is not empty"; fi
 grep -q "given: it is not empty" err || fail "the error does not say what is wrong with the node: $(cat err)"
 [ "$(cat given)" = data ] || fail "a refused node was changed"
+rm given
 nothing_left "run --node"
 echo "--node: ok"
 
@@ -165,17 +177,39 @@ echo "SIGTERM: ok"
 # (SUDO_UID under sudo): the directory, what the build made in it and the
 # build's own link; never a file with another name (a hard link to a
 # root-owned file outside, made there before the build as a build could
-# where no chroot stops it), nor what a link names.
+# where no chroot stops it), nor what a link names, nor a node with a
+# translator on it (a passive record that the host's file system starts,
+# or an active translator set from outside: each answers a lookup of the
+# node with /etc/shadow), nor what is below such a directory.
 echo secret > /tmp/run-outside
 echo target > /tmp/run-link-target
 chown 0:0 /tmp/run-outside /tmp/run-link-target
 chmod 600 /tmp/run-outside /tmp/run-link-target
+shadow=$(stat -c %u:%g:%a /etc/shadow)
+etc=$(stat -c %u:%g:%a /etc)
 spec keep "$here/host/keep"
 ln /tmp/run-outside host/keep/hard
+touch host/keep/firm host/keep/active
+mkdir host/keep/firmdir
+echo inner > host/keep/firmdir/inner
+chown -R 30001:30000 host/keep/firm host/keep/active host/keep/firmdir
+settrans -p host/keep/firm /hurd/firmlink /etc/shadow
+settrans -p host/keep/firmdir /hurd/firmlink /etc
+settrans -a host/keep/active /hurd/firmlink /etc/shadow
+# (That such a record is /etc/shadow to a lookup, on a node of root's of
+# its own: the build user's would be started as the build user.)
+touch /tmp/run-firm
+settrans -p /tmp/run-firm /hurd/firmlink /etc/shadow
+[ "$(stat -c %u:%g:%a /tmp/run-firm)" = "$shadow" ] || fail "a passive firmlink is not /etc/shadow to a lookup: $(stat -c %u:%g:%a /tmp/run-firm)"
+settrans -fg /tmp/run-firm
+rm /tmp/run-firm
 set +e
+# (The build sets a passive /hurd/symlink record, which sandbox-root
+# lets through: the host's file system makes it a symbolic link.)
 SUDO_UID=4242 SUDO_GID=4343 "$sr" run --keep-failed keep.json -- /bin/sh -c '
   mkdir dir && echo x > dir/file && echo y > setuid && chmod 4755 setuid
   ln -s /tmp/run-link-target soft && echo z > twice && ln twice twice2
+  touch linked && { settrans -p linked /hurd/symlink /etc/shadow || echo "inside: settrans -p linked: refused"; }
   exit 5' 2> err
 status=$?
 set -e
@@ -191,6 +225,27 @@ done
 [ "$(cat /tmp/run-outside)" = secret ] || fail "the file outside was changed"
 [ "$(stat -c %u:%g:%a /tmp/run-link-target)" = 0:0:600 ] || fail "the symbolic link was followed: $(stat -c %u:%g:%a /tmp/run-link-target)"
 [ "$(stat -c %u host/keep/twice)" = 30001 ] || fail "a file with two names was changed"
+[ "$(stat -c %u:%g:%a /etc/shadow)" = "$shadow" ] || fail "/etc/shadow was changed through a translator: $(stat -c %u:%g:%a /etc/shadow), not $shadow"
+[ "$(stat -c %u:%g:%a /etc)" = "$etc" ] || fail "/etc was changed through a translator: $(stat -c %u:%g:%a /etc), not $etc"
+for f in firm firmdir; do
+  grep -q "host/keep/$f: left as it is: a passive translator record is set on it" err || fail "run did not say host/keep/$f was left"
+done
+grep -q "host/keep/active: left as it is: an active translator is set on it" err || fail "run did not say host/keep/active was left"
+if grep -q "inside: settrans -p linked: refused" err; then
+  echo "(the build may not set a /hurd/symlink record: not tried)"
+else
+  [ -L host/keep/linked ] || fail "the build's /hurd/symlink record did not make a symbolic link: $(ls -l host/keep/linked)"
+  [ "$(stat -c %u:%g host/keep/linked)" = 4242:4343 ] || fail "the build's symbolic link is not the invoking user's: $(stat -c %u:%g host/keep/linked)"
+fi
+# The nodes with a translator are as they were below it: the build
+# user's.
+[ "$(showtrans host/keep/firm)" = "/hurd/firmlink /etc/shadow" ] || fail "the passive record of host/keep/firm changed: $(showtrans host/keep/firm)"
+settrans -fg host/keep/active
+settrans host/keep/firm
+settrans host/keep/firmdir
+for f in firm active firmdir firmdir/inner; do
+  [ "$(stat -c %u:%g "host/keep/$f")" = 30001:30000 ] || fail "host/keep/$f, which had a translator, was changed: $(stat -c %u:%g "host/keep/$f")"
+done
 # Without --keep-failed, a failed build's directory is left to the daemon
 # as it is.
 spec plain "$here/host/plain"
