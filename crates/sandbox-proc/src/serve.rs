@@ -135,7 +135,8 @@ impl Ns {
     /// The admission port, for `sandbox-root exec`.
     pub fn admission(self: &Arc<Self>) -> Result<SendRight, NsError> {
         let admit: Arc<dyn Process> = Arc::new(Admission(self.clone()));
-        Ok(ports::serve(Object::new(&PROCESS, admit))?)
+        // sandbox-root keeps it for itself: it holds nothing up.
+        Ok(ports::serve(Object::new(&PROCESS, admit).own(true))?)
     }
 
     /// `task` (held by a member, or the builder's) as a member, made by

@@ -99,7 +99,9 @@ done
 set -- $(sed -n 's/^second=//p' out2)
 [ $# = 2 ] && [ "$1" != 1 ] && [ "$1" -lt 100 ] && [ "$2" = 0 ] || fail "a second exec's ids are wrong: $(cat out2)"
 
-settrans -fg "$root" || fail "settrans -fg failed"
+# With every build process gone, nothing holds the environment: a plain
+# goaway leaves.
+settrans -g "$root" || fail "settrans -g failed with no build process left"
 kill "$secret" 2> /dev/null || true
 
 # A builder that forks continuously, ended by settrans -fg, then by a
