@@ -56,6 +56,7 @@ const PROGRAM: Program = Program {
         "proc-peek PID",
         "exec-outside PATH",
         "new-pgrp CMD [ARG...]",
+        "as UID GID CMD [ARG...]",
     ],
     doc: "Ask the Hurd a small question through hurd-sandbox's safe layer, and print the answer.",
     options: &[],
@@ -103,6 +104,7 @@ enum Question {
     ProcPeek(i32),
     ExecOutside(std::path::PathBuf),
     NewPgrp(Vec<String>),
+    As(u32, u32, Vec<String>),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -142,6 +144,11 @@ fn parse(args: &[String]) -> Result<Question, String> {
         [cmd] if cmd == "known-pids" => Ok(Question::KnownPids),
         [cmd, path] if cmd == "exec-outside" => Ok(Question::ExecOutside(path.into())),
         [cmd, command @ ..] if cmd == "new-pgrp" && !command.is_empty() => Ok(Question::NewPgrp(command.to_vec())),
+        [cmd, uid, gid, command @ ..] if cmd == "as" && !command.is_empty() => {
+            let uid = uid.parse().map_err(|_| format!("UID must be a number, not {uid:?}"))?;
+            let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
+            Ok(Question::As(uid, gid, command.to_vec()))
+        }
         [cmd, pid] if cmd == "proc-peek" => {
             pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
@@ -198,6 +205,13 @@ fn ask(question: &Question) -> Result<String, String> {
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(3600));
             }
+        }
+        Question::As(uid, gid, command) => {
+            // Exactly this user and group, then the command in its place.
+            use std::os::unix::process::CommandExt;
+            hurd::auth::become_only(*uid, *gid).map_err(|e| e.to_string())?;
+            let e = std::process::Command::new(&command[0]).args(&command[1..]).exec();
+            Err(format!("{}: {e}", command[0]))
         }
         Question::NewPgrp(command) => {
             use std::os::unix::process::CommandExt;
@@ -353,6 +367,7 @@ mod tests {
         assert_eq!(parse(&s(&["exec-outside", "/bin/true"])), Ok(Question::ExecOutside("/bin/true".into())));
         assert_eq!(parse(&s(&["new-pgrp", "/bin/true"])), Ok(Question::NewPgrp(vec!["/bin/true".into()])));
         assert!(parse(&s(&["new-pgrp"])).is_err());
+        assert_eq!(parse(&s(&["as", "5", "6", "/bin/true"])), Ok(Question::As(5, 6, vec!["/bin/true".into()])));
         assert_eq!(
             parse(&s(&["with-ids", "5", "6", "/bin/true"])),
             Ok(Question::WithIds(5, 6, vec!["/bin/true".into()]))
