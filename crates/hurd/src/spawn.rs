@@ -217,7 +217,8 @@ pub fn in_child(body: impl FnOnce() -> c_int) -> Result<c_int, Errno> {
     if pid == 0 {
         // SAFETY: our copy of the read end.
         unsafe { libc::close(pipe[0]) };
-        let answer = body().to_ne_bytes();
+        // (A panic must not unwind into the parent's code, in the child.)
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(127).to_ne_bytes();
         // SAFETY: writes four bytes we own, then ends the child at once.
         unsafe {
             libc::write(pipe[1], answer.as_ptr().cast(), answer.len());
