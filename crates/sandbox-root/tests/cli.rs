@@ -130,7 +130,10 @@ fn help_and_version() {
 /// Writes `spec` to a file of its own and runs sandbox-root with `args`
 /// and that file's name last.
 fn run_with_spec(args: &[&str], spec: &str) -> (Output, String) {
-    let dir = std::env::temp_dir().join(format!("sandbox-root-test-{}-{}", std::process::id(), args.len()));
+    // A directory of its own per call: tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("sandbox-root-test-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("spec.json");
     std::fs::write(&file, spec).unwrap();
