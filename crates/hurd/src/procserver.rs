@@ -232,3 +232,13 @@ pub fn setsid(proc: &SendRight) -> Result<(), Errno> {
     // SAFETY: no arguments but the port.
     check(unsafe { raw::proc_setsid(proc.as_raw()) })
 }
+
+/// `proc_pid2proc`: a proc port for process `pid` (ESRCH when it is gone:
+/// the proc server answers none for a dead one).
+pub fn pid2proc(proc: &SendRight, pid: i32) -> Result<SendRight, Errno> {
+    let mut port = 0;
+    // SAFETY: the answer's right is ours.
+    check(unsafe { raw::proc_pid2proc(proc.as_raw(), pid, &mut port) })?;
+    // SAFETY: the answer gave it (or null).
+    unsafe { owned(port) }
+}

@@ -146,7 +146,11 @@ impl Ns {
         // leaves nothing in the table (its real PID could later be a host
         // process's).
         let real = host::task2pid(&self.host, task)?;
-        let host_port = host::task2proc(&self.host, task)?;
+        // By PID, not by task: the host's proc_task2proc does not check
+        // that the process is not dead, and aborts the whole proc server
+        // on one that just died (the i686 soak met it); proc_pid2proc
+        // answers none for a dead one.
+        let host_port = host::pid2proc(&self.host, real)?;
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         let known = self.table().seen(real);
         if known != 0 && tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
