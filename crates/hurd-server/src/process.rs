@@ -18,20 +18,8 @@ use crate::routine::{on, prototypes_agree, unsupported, with_request_right, writ
 /// Process ports: a client's keeps the translator busy.
 pub static PROCESS: Class = Class { name: "process", holds_up: true, served_by: ServedBy::Pool, no_senders: None };
 
-/// What `proc_wait` answers.
-#[derive(Clone, Copy)]
-pub struct Waited {
-    pub status: i32,
-    pub sigcode: i32,
-    pub rusage: raw::rusage_t,
-    pub pid: i32,
-}
-
-impl std::fmt::Debug for Waited {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Waited(pid {}, status {:#x}, sigcode {})", self.pid, self.status, self.sigcode)
-    }
-}
+/// What `proc_wait` answers (the client side's type: one meaning).
+pub use hurd::procserver::Waited;
 
 /// A set of processes named by one id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
