@@ -94,6 +94,15 @@ pub trait Node: Io {
         false
     }
 
+    /// `file_check_access`: which of O_READ, O_WRITE and O_EXEC the
+    /// client may have, from the node's status and the client's ids
+    /// ([`crate::access::allowed`]).
+    fn check_access(&self) -> Result<i32, Errno> {
+        let stat = self.stat()?;
+        let creds = self.credentials();
+        Ok(crate::access::allowed(stat.mode, stat.uid, stat.gid, &creds.uids, &creds.gids))
+    }
+
     /// `dir_mkdir` of `name` with mode `mode` in this directory.
     fn mkdir(&self, name: &str, mode: u32) -> Result<(), Errno> {
         let _ = (name, mode);
@@ -519,6 +528,27 @@ pub unsafe extern "C" fn S_file_chmod(file: raw::hurd_sys_object_t, _: raw::mode
     unsafe { refuse_change(file, "file_chmod") }
 }
 
+// The pure answer's flags are the headers' values.
+const _: () = assert!(
+    crate::access::O_READ == hurd::fs::O_READ
+        && crate::access::O_WRITE == hurd::fs::O_WRITE
+        && crate::access::O_EXEC == hurd::fs::O_EXEC
+);
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_file_check_access(file: raw::hurd_sys_object_t, allowed: *mut c_int) -> raw::kern_return_t {
+    let body = |node: &Arc<dyn Node>, _: &Slot| {
+        let flags = node.check_access()?;
+        // SAFETY: the stub's out-parameter.
+        unsafe { *allowed = flags };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_node(file, "file_check_access", body) }
+}
+
 /// # Safety
 /// Called by MIG's stub only, with the arguments of the routine's prototype.
 #[unsafe(no_mangle)]
@@ -762,6 +792,7 @@ prototypes_agree!(
     S_file_get_fs_options,
     S_file_chmod,
     S_file_chown,
+    S_file_check_access,
     S_file_chauthor,
     S_file_chflags,
     S_file_utimes,

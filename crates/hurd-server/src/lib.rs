@@ -18,10 +18,12 @@
 //! - [`helper`]: translators a translator starts for itself, and ends.
 //!
 //! Adding an interface is a line in build.rs's `SERVED` (its `.defs` and
-//! its object port types) and a module here. Only [`Credentials`] exists
-//! off the Hurd.
+//! its object port types) and a module here. Only [`Credentials`] and the
+//! pure [`access`] exist off the Hurd.
 
 #![deny(unsafe_code)]
+
+pub mod access;
 
 /// A client's credentials, as `fsys_getroot` gives them and a protid
 /// carries them.

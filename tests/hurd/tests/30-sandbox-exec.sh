@@ -56,6 +56,16 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
   echo "abs=$(grep -c guixbuilder01 abs)"
   echo "rel=$(grep -c guixbuilder01 rel)"
   echo "store-up=$(cd /lib/..; ls | tr "\n" " ")"
+  # access(2), as configure asks it: nodes served by sandbox-root, the
+  # build directory, and an input the host would let anyone write.
+  a=
+  for t in "-x /" "-r /etc/passwd" "-w /dev/null" "-r /dev/null" "-w /tmp/guix-build-x.drv-0" "-x /bin/sh" "-r /gnu/store/abc-input/file"; do
+    if test $t; then a="$a+"; else a="$a-"; fi
+  done
+  for t in "-w /etc/passwd" "-w /" "-w /gnu/store/abc-input/file" "-w /bin" "-x /etc/passwd"; do
+    if test $t; then a="$a+"; else a="$a-"; fi
+  done
+  echo "access=$a"
 ' > out 2> err || fail "exec failed: $(cat err)"
 cat out
 grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
@@ -80,6 +90,13 @@ grep -qx "rel=1" out || fail "a relative symlink climbed out"
 grep -qx "store-up=bin dev etc gnu lib servers tmp " out || fail ".. from a firmlinked directory left the environment"
 grep -q guixbuilder01 /etc/passwd && fail "the host's passwd has the build user: the check above proves nothing"
 [ "$(cat host/build/result)" = built ] || fail "the build directory's file is not on the host"
+# Allowed: search /, read passwd, write and read /dev/null, write the build
+# directory, run sh, read the input; refused: writing passwd, / or /bin,
+# running passwd. Below a read-only entry access(2) says what the host's
+# permissions say (the input's file is writable there), as a read-only
+# file system of the Hurd's own answers it; the write itself is EROFS
+# (above), and rm does not stop to ask about a "write-protected" file.
+grep -qx "access=+++++++--+--" out || fail "access(2) inside answers wrongly: $(grep '^access=' out) (want +++++++--+--)"
 
 # The exit status comes back.
 set +e
