@@ -4,7 +4,7 @@
 //! for.
 
 use std::ffi::{CStr, c_char};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use hurd::errno::{Errno, check};
 use hurd::port::{RawPort, ReceiveRight, SendRight};
@@ -110,6 +110,7 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
     if pool {
         IDLE.fetch_add(1, SeqCst);
     }
+    let mut seen = REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
     loop {
         // SAFETY: the demultiplexer is valid for the life of the process
         // and `set` a port set we hold; the C library receives, calls it,
@@ -126,9 +127,12 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
                 ),
             }
         };
-        if let Some(idle) = idle.filter(|_| check(code) == Err(Errno::MACH_RCV_TIMED_OUT)) {
-            // A request to another set (the control port's) counts too.
-            if since_last_request() < idle {
+        if idle.is_some() && check(code) == Err(Errno::MACH_RCV_TIMED_OUT) {
+            // A request to another thread or set (the control port's)
+            // during the wait counts too.
+            let now = REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
+            if now != seen {
+                seen = now;
                 continue;
             }
             if pool {
@@ -254,21 +258,14 @@ unsafe fn forward(request: *mut raw::mach_msg_header_t, to: &SendRight) -> raw::
     code
 }
 
-/// When the last request came, in milliseconds since [`EPOCH`].
-static LAST_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
-
-fn now_ms() -> u64 {
-    EPOCH.get_or_init(std::time::Instant::now).elapsed().as_millis().try_into().unwrap_or(u64::MAX)
-}
-
-fn since_last_request() -> std::time::Duration {
-    let last = LAST_REQUEST.load(std::sync::atomic::Ordering::Relaxed);
-    std::time::Duration::from_millis(now_ms().saturating_sub(last))
-}
+/// Requests received so far: an idle thread that sees it unchanged after
+/// a whole wait knows that none came meanwhile. (A count, not a time: on
+/// the Hurd every reading of the clock is a call to the kernel, which
+/// every request would pay.)
+static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
-    LAST_REQUEST.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: the C library passes a received request.
     let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
     // The replies of this thread's earlier requests have been sent.
