@@ -40,6 +40,15 @@ pub trait Io: Forward {
         Err(unsupported("io_seek"))
     }
 
+    /// `io_readable`: how many bytes a read at this open's offset could
+    /// give now (the C library asks it after reading a small file whole,
+    /// as gethostname and uname do with /etc/hostname).
+    fn readable(&self) -> Result<i64, Errno> {
+        const SEEK_CUR: i32 = 1;
+        let at = self.seek(0, SEEK_CUR)?;
+        Ok(self.stat()?.size.saturating_sub(at).max(0))
+    }
+
     /// The credentials this object carries.
     fn credentials(&self) -> Credentials {
         Credentials::default()
@@ -157,6 +166,20 @@ pub unsafe extern "C" fn S_io_seek(
     };
     // SAFETY: the stub holds the object for this call.
     unsafe { on_io(io, "io_seek", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_io_readable(io: raw::hurd_sys_object_t, amount: *mut raw::vm_size_t) -> raw::kern_return_t {
+    let body = |object: &Arc<dyn Io>, _: &Slot| {
+        let n = object.readable()?;
+        // SAFETY: the stub gives room for the amount.
+        unsafe { *amount = raw::vm_size_t::try_from(n).unwrap_or(raw::vm_size_t::MAX) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_io(io, "io_readable", body) }
 }
 
 /// Asks the auth server who is behind `rendezvous`, handing it `port` for
@@ -330,6 +353,7 @@ prototypes_agree!(
     S_io_read,
     S_io_write,
     S_io_seek,
+    S_io_readable,
     S_io_reauthenticate,
     S_io_duplicate,
     S_io_restrict_auth,

@@ -66,6 +66,8 @@ LEAK=outside "$sr" exec "$root" -- /bin/sh -c '
     if test $t; then a="$a+"; else a="$a-"; fi
   done
   echo "access=$a"
+  # uname(2) reads /etc/hostname whole, then asks io_readable.
+  echo "uname=$(uname -srm)"
 ' > out 2> err || fail "exec failed: $(cat err)"
 cat out
 grep -qx "pwd=/tmp/guix-build-x.drv-0" out || fail "the builder did not start in the build directory"
@@ -96,6 +98,7 @@ grep -q guixbuilder01 /etc/passwd && fail "the host's passwd has the build user:
 # permissions say (the input's file is writable there), as a read-only
 # file system of the Hurd's own answers it; the write itself is EROFS
 # (above), and rm does not stop to ask about a "write-protected" file.
+grep -qx "uname=$(uname -srm)" out || fail "uname inside says $(grep '^uname=' out), outside $(uname -srm): $(cat err)"
 grep -qx "access=+++++++--+--" out || fail "access(2) inside answers wrongly: $(grep '^access=' out) (want +++++++--+--)"
 
 # The exit status comes back.
