@@ -146,6 +146,32 @@ t6=$(now)
 sleep 1
 left_b=$(processes sandbox-root "$here")
 
+# Lookups as the builder makes them: from inside, chrooted into the
+# environment by sandbox-root exec (no host file system and no
+# fsys_getroot on the way), against the same files directly. An
+# environment of its own, with what the probe needs to run.
+cat > "$here/inside.json" <<JSON
+{ "version": 1, "build": { "host": "$here/build", "path": "/build" },
+  "paths": [ { "host": "$here/store/$mid", "path": "/gnu/store/$mid" },
+             { "host": "/lib", "path": "/lib" }, { "host": "/bin", "path": "/bin" },
+             { "host": "$(dirname "$(command -v hurd-probe)")", "path": "/probe" } ],
+  "user": { "name": "b", "uid": 1000, "group": "b", "gid": 1000 },
+  "servers": { "proc": "host", "sockets": { "local": "host", "inet": "none", "inet6": "none" } } }
+JSON
+inside=$here/inside
+touch "$inside"
+settrans -a "$inside" "$(command -v sandbox-root)" "$here/inside.json"
+echo data > "$here/build/file"
+chmod 777 "$here/build"
+in_env='' in_direct='' inb_env='' inb_direct=''
+for _ in 1 2 3; do
+  in_env=$(least "$in_env" "$(sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup "/gnu/store/$mid/file" 500)")
+  in_direct=$(least "$in_direct" "$(hurd-probe bench-lookup "$here/store/$mid/file" 500)")
+  inb_env=$(least "$inb_env" "$(sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup /build/file 500)")
+  inb_direct=$(least "$inb_direct" "$(hurd-probe bench-lookup "$here/build/file" 500)")
+done
+settrans -g "$inside"
+
 # The same environment with socket servers of its own (a pflocal and a
 # loopback-only pfinet, helpers of sandbox-root).
 sed 's/"local": "host", "inet": "none"/"local": "private", "inet": "filtered"/' "$here/spec.json" > "$here/own.json"
@@ -162,4 +188,4 @@ t10=$(now)
 sleep 1
 left_c=$(($(processes sandbox-root "$here") + $(servers) - servers_before))
 
-echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct many_env=$many_env many_direct=$many_direct read_env=$read_env read_direct=$read_direct small_env=$small_env small_direct=$small_direct write_env=$write_env write_direct=$write_direct bread_env=$bread_env bread_direct=$bread_direct exec_env=$exec_env exec_direct=$exec_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
+echo "bench-sandbox-root n=$n setup_a=$((t1 - t0)) teardown_a=$((t2 - t1b)) procs_a=$procs_a left_a=$left_a setup_b=$((t4 - t3)) teardown_b=$((t6 - t5)) procs_b=$procs_b left_b=$left_b lookup_env=$lookup_env lookup_direct=$lookup_direct build_env=$build_env build_direct=$build_direct many_env=$many_env many_direct=$many_direct read_env=$read_env read_direct=$read_direct small_env=$small_env small_direct=$small_direct write_env=$write_env write_direct=$write_direct bread_env=$bread_env bread_direct=$bread_direct exec_env=$exec_env exec_direct=$exec_direct in_env=$in_env in_direct=$in_direct inb_env=$inb_env inb_direct=$inb_direct setup_c=$((t8 - t7)) teardown_c=$((t10 - t9)) procs_c=$procs_c left_c=$left_c"
