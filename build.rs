@@ -119,6 +119,10 @@ mod generate {
             servers.push(server);
             headers.push(header);
         }
+        // Requests we send without waiting (our own .defs): user side only.
+        let nowait_user = out.join("nowaitUser.c");
+        let nowait_header = out.join("nowait_U.h");
+        run_mig_user(&include, &mig_dir.join("nowait.defs"), &nowait_user, &nowait_header);
         let defaults = out.join("defaults.c");
         std::fs::write(&defaults, weak_defaults(&headers)).expect("write defaults.c");
         let demux = out.join("demux.c");
@@ -134,6 +138,7 @@ mod generate {
             .files(&servers)
             .file(&defaults)
             .file(&demux)
+            .file(&nowait_user)
             .file(mig_dir.join("hurd-sys-glue.c"))
             .define("_GNU_SOURCE", None)
             .warnings(false)
@@ -148,7 +153,7 @@ mod generate {
              #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
              #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <hurd/hurd_types.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
-        for h in &headers {
+        for h in headers.iter().chain([&nowait_header]) {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
         }
         // Constants the headers define as casts, which bindgen cannot read
@@ -193,7 +198,7 @@ mod generate {
             )
             .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg)_[a-z_0-9]+")
             .allowlist_function(
-                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|vm_(allocate|deallocate)",
+                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|vm_(allocate|deallocate|read)",
             )
             .allowlist_function("S_[a-z_0-9]+|do_mach_notify_[a-z_]+|exec_exec_paths|getdport")
             .allowlist_function("hurd_sys_[a-z_]+")
@@ -260,16 +265,8 @@ mod generate {
     fn run_mig(include: &Path, mutations: &Path, defs: &Path, server: &Path, header: &Path) {
         let mig = mig_command();
         println!("cargo::rerun-if-changed={}", defs.display());
-        // The .defs are preprocessed as C, against the sysroot only, and
-        // for the target's word size: their types (`time_t`, `long`, the
-        // size of `io_statbuf_t`) follow the target's, and the build
-        // machine's preprocessor is 64-bit.
-        let cpp = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
-            Ok("x86") => "cpp -m32",
-            _ => "cpp",
-        };
         let status = Command::new(&mig)
-            .args(["-cc", cpp])
+            .args(["-cc", target_cpp()])
             .arg("-nostdinc")
             .arg(format!("-I{}", include.display()))
             .arg("-imacros")
@@ -280,6 +277,36 @@ mod generate {
             .arg("-sheader")
             .arg(header)
             .args(["-user", "/dev/null", "-header", "/dev/null"])
+            .arg(defs)
+            .status()
+            .unwrap_or_else(|e| panic!("hurd-sys: cannot run {mig} (set HURD_MIG to the target's MIG): {e}"));
+        assert!(status.success(), "hurd-sys: {mig} failed on {}", defs.display());
+    }
+
+    /// The preprocessor MIG runs the `.defs` through: against the sysroot
+    /// only, and for the target's word size (their types, `time_t`,
+    /// `long`, the size of `io_statbuf_t`, follow the target's, and the
+    /// build machine's preprocessor is 64-bit).
+    fn target_cpp() -> &'static str {
+        match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
+            Ok("x86") => "cpp -m32",
+            _ => "cpp",
+        }
+    }
+
+    /// MIG over one of our own `.defs` (in mig/), for its user side only.
+    fn run_mig_user(include: &Path, defs: &Path, user: &Path, header: &Path) {
+        let mig = mig_command();
+        println!("cargo::rerun-if-changed={}", defs.display());
+        let status = Command::new(&mig)
+            .args(["-cc", target_cpp()])
+            .arg("-nostdinc")
+            .arg(format!("-I{}", include.display()))
+            .args(["-server", "/dev/null", "-sheader", "/dev/null"])
+            .arg("-user")
+            .arg(user)
+            .arg("-header")
+            .arg(header)
             .arg(defs)
             .status()
             .unwrap_or_else(|e| panic!("hurd-sys: cannot run {mig} (set HURD_MIG to the target's MIG): {e}"));

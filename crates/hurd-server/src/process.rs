@@ -18,6 +18,10 @@ use crate::routine::{on, prototypes_agree, unsupported, with_request_right, writ
 /// Process ports: a client's keeps the translator busy.
 pub static PROCESS: Class = Class { name: "process", holds_up: true, served_by: ServedBy::Pool, no_senders: None };
 
+/// What `proc_getchildren_rusage` answers: the C library's `struct
+/// rusage`.
+pub type Rusage = raw::rusage_t;
+
 /// What `proc_wait` answers (the client side's type: one meaning).
 pub use hurd::procserver::Waited;
 
@@ -34,9 +38,82 @@ pub enum Members {
     Login(i32),
 }
 
+/// Where a process's program keeps what `ps` and the C library ask the
+/// proc server for: the argument and environment vectors (addresses in
+/// the process), its code and its entry point. 0 until told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Locations {
+    pub argv: u64,
+    pub envp: u64,
+    pub start_code: u64,
+    pub end_code: u64,
+    pub entry: u64,
+}
+
+/// One of [`Locations`], as a process (the C library, the exec server)
+/// tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Args { argv: u64, envp: u64 },
+    Code { start: u64, end: u64 },
+    Entry(u64),
+}
+
 /// A process as the requests on its proc port address it. Methods not
 /// implemented answer EOPNOTSUPP and log once.
 pub trait Process: Forward {
+    /// `proc_setsid`: the process leads a new session and process group.
+    fn set_sid(&self) -> Result<(), Errno> {
+        Err(unsupported("proc_setsid"))
+    }
+
+    /// `proc_getsidport`: a port standing for the process's session (a
+    /// signal's `refport` for SIGCONT).
+    fn sid_port(&self) -> Result<SendRight, Errno> {
+        Err(unsupported("proc_getsidport"))
+    }
+
+    /// `proc_get_arg_locations`, `proc_get_code`, `proc_get_entry`.
+    fn locations(&self) -> Result<Locations, Errno> {
+        Err(unsupported("proc_get_arg_locations"))
+    }
+
+    /// `proc_set_arg_locations`, `proc_set_code`, `proc_set_entry`.
+    fn set_location(&self, location: Location) -> Result<(), Errno> {
+        let _ = location;
+        Err(unsupported("proc_set_arg_locations"))
+    }
+
+    /// `proc_mark_stop` (`stopped`) and `proc_mark_cont`.
+    fn mark_stopped(&self, stopped: bool) -> Result<(), Errno> {
+        let _ = stopped;
+        Err(unsupported("proc_mark_stop"))
+    }
+
+    /// `proc_dostop`: every thread of the process but `thread` stops.
+    fn stop_others(&self, thread: &SendRight) -> Result<(), Errno> {
+        let _ = thread;
+        Err(unsupported("proc_dostop"))
+    }
+
+    /// `proc_mark_exec`: the process runs a new program.
+    fn mark_exec(&self) -> Result<(), Errno> {
+        Err(unsupported("proc_mark_exec"))
+    }
+
+    /// `proc_set_exe`: the file the process runs (kept for nobody: the
+    /// answer is success or not).
+    fn set_exe(&self, path: &str) -> Result<(), Errno> {
+        let _ = path;
+        Err(unsupported("proc_set_exe"))
+    }
+
+    /// `proc_getchildren_rusage`: what the process's waited-for children
+    /// used.
+    fn children_rusage(&self) -> Result<Rusage, Errno> {
+        Err(unsupported("proc_getchildren_rusage"))
+    }
+
     /// `proc_getpids`: this process's PID, its parent's, and whether its
     /// process group is orphaned.
     fn pids(&self) -> Result<(i32, i32, bool), Errno> {
@@ -648,6 +725,193 @@ pub unsafe extern "C" fn S_proc_setmsgport(
     unsafe { on_process(process, "proc_setmsgport", body) }
 }
 
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_setsid(process: raw::hurd_sys_object_t) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_setsid", |p, _| p.set_sid()) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getsidport(
+    process: raw::hurd_sys_object_t,
+    sessport: *mut RawPort,
+    sessport_poly: *mut raw::mach_msg_type_name_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let port = p.sid_port()?;
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { write_port(port, sessport, sessport_poly) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getsidport", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_set_arg_locations(
+    process: raw::hurd_sys_object_t,
+    argv: raw::vm_address_t,
+    envp: raw::vm_address_t,
+) -> raw::kern_return_t {
+    let location = Location::Args { argv: argv as u64, envp: envp as u64 };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_set_arg_locations", |p, _| p.set_location(location)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_get_arg_locations(
+    process: raw::hurd_sys_object_t,
+    argv: *mut raw::vm_address_t,
+    envp: *mut raw::vm_address_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let l = p.locations()?;
+        // SAFETY: the out-parameters are the stub's; addresses of the
+        // process's own word size, as it told them.
+        unsafe { (*argv, *envp) = (l.argv as _, l.envp as _) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_get_arg_locations", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_set_code(
+    process: raw::hurd_sys_object_t,
+    start_code: raw::vm_address_t,
+    end_code: raw::vm_address_t,
+) -> raw::kern_return_t {
+    let location = Location::Code { start: start_code as u64, end: end_code as u64 };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_set_code", |p, _| p.set_location(location)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_get_code(
+    process: raw::hurd_sys_object_t,
+    start_code: *mut raw::vm_address_t,
+    end_code: *mut raw::vm_address_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let l = p.locations()?;
+        // SAFETY: the out-parameters are the stub's.
+        unsafe { (*start_code, *end_code) = (l.start_code as _, l.end_code as _) };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_get_code", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_set_entry(
+    process: raw::hurd_sys_object_t,
+    entry: raw::vm_address_t,
+) -> raw::kern_return_t {
+    let location = Location::Entry(entry as u64);
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_set_entry", |p, _| p.set_location(location)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_get_entry(
+    process: raw::hurd_sys_object_t,
+    entry: *mut raw::vm_address_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let l = p.locations()?;
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *entry = l.entry as _ };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_get_entry", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_set_exe(
+    process: raw::hurd_sys_object_t,
+    path: raw::const_string_t,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call; `path` is MIG's
+    // string.
+    unsafe { on_process(process, "proc_set_exe", |p, _| p.set_exe(crate::routine::string(path)?)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_mark_stop(
+    process: raw::hurd_sys_object_t,
+    _signo: c_int,
+    _sigcode: c_int,
+) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_mark_stop", |p, _| p.mark_stopped(true)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_mark_cont(process: raw::hurd_sys_object_t) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_mark_cont", |p, _| p.mark_stopped(false)) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_dostop(process: raw::hurd_sys_object_t, contthread: RawPort) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        // SAFETY: the request moved a send right for `contthread` to us.
+        unsafe { with_request_right(contthread, |thread| p.stop_others(thread.ok_or(Errno::EINVAL)?)) }
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_dostop", body) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_mark_exec(process: raw::hurd_sys_object_t) -> raw::kern_return_t {
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_mark_exec", |p, _| p.mark_exec()) }
+}
+
+/// # Safety
+/// Called by MIG's stub only, with the arguments of the routine's prototype.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn S_proc_getchildren_rusage(
+    process: raw::hurd_sys_object_t,
+    usage: *mut raw::rusage_t,
+) -> raw::kern_return_t {
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let answer = p.children_rusage()?;
+        // SAFETY: the out-parameter is the stub's.
+        unsafe { *usage = answer };
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_getchildren_rusage", body) }
+}
+
 /// A routine about another process that this server does not answer
 /// itself: ESRCH for a process outside the namespace, else EOPNOTSUPP.
 ///
@@ -696,6 +960,20 @@ pub unsafe extern "C" fn S_proc_getnports(
 }
 
 prototypes_agree!(
+    S_proc_setsid,
+    S_proc_getsidport,
+    S_proc_set_arg_locations,
+    S_proc_get_arg_locations,
+    S_proc_set_code,
+    S_proc_get_code,
+    S_proc_set_entry,
+    S_proc_get_entry,
+    S_proc_set_exe,
+    S_proc_mark_stop,
+    S_proc_mark_cont,
+    S_proc_mark_exec,
+    S_proc_dostop,
+    S_proc_getchildren_rusage,
     S_proc_getpids,
     S_proc_task2pid,
     S_proc_task2proc,

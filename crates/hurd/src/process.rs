@@ -120,11 +120,102 @@ pub fn pids() -> Result<Pids, ProcError> {
     Ok(Pids { pid, ppid, orphaned: orphaned != 0 })
 }
 
+/// Stops every thread of `task` but `except` (`proc_dostop`: a process
+/// about to dump core or die of a signal keeps only the thread doing it).
+pub fn stop_threads_but(task: &SendRight, except: &SendRight) -> Result<(), Errno> {
+    // SAFETY: a task port we hold.
+    check(unsafe { raw::task_suspend(task.as_raw()) })?;
+    let mut threads: *mut raw::thread_t = std::ptr::null_mut();
+    let mut count: raw::mach_msg_type_number_t = 0;
+    // SAFETY: the kernel gives us `count` thread rights, out of line.
+    let listed = check(unsafe { raw::task_threads(task.as_raw(), &mut threads, &mut count) });
+    if listed.is_ok() {
+        // SAFETY: the reply's array, released by take_array; each right
+        // is ours, owned by the SendRight made of it.
+        let names = unsafe { crate::port::take_array(threads, count as usize, std::ptr::null()) };
+        for name in names {
+            // SAFETY: a thread right the kernel just gave us.
+            let thread = unsafe { SendRight::from_raw(name) };
+            if let Some(thread) = thread.filter(|t| t.as_raw() != except.as_raw()) {
+                // SAFETY: a thread port we hold.
+                let _ = unsafe { raw::thread_suspend(thread.as_raw()) };
+            }
+        }
+    }
+    // SAFETY: as above; the task runs again, its other threads stopped.
+    let resumed = check(unsafe { raw::task_resume(task.as_raw()) });
+    listed.and(resumed)
+}
+
 /// Ends the task `task` at once.
 pub fn terminate_task(task: &SendRight) -> Result<(), Errno> {
     // SAFETY: a task port we hold.
     check(unsafe { raw::task_terminate(task.as_raw()) })
 }
+
+/// The bytes at `address` in `task`'s memory, `len` of them (EFAULT
+/// where the task has no memory).
+fn read_memory(task: &SendRight, address: u64, len: usize) -> Result<Vec<u8>, Errno> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let (mut data, mut count): (raw::vm_offset_t, raw::mach_msg_type_number_t) = (0, 0);
+    let at = raw::vm_address_t::try_from(address).map_err(|_| Errno::EFAULT)?;
+    // SAFETY: the kernel copies the task's pages into new memory of ours,
+    // `count` bytes at `data`, which is released below.
+    let code = unsafe { raw::vm_read(task.as_raw(), at, len as _, &mut data, &mut count) };
+    check(code).map_err(|_| Errno::EFAULT)?;
+    // SAFETY: `count` bytes at `data`, ours until released.
+    let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, count as usize) }.to_vec();
+    // SAFETY: the region the kernel gave us, released once.
+    unsafe { raw::vm_deallocate(crate::port::task(), data as _, count as _) };
+    Ok(bytes)
+}
+
+/// The strings of the NULL-ended vector at `vector` in `task`'s memory
+/// (a process's argv or environ), each ending with a NUL, as `ps` reads
+/// them; at most `limit` bytes and [`STRINGS_MAX`] strings (the process
+/// chose the vector: it may be anything). Pages are read whole, so that
+/// a string is read with as few calls as it has pages.
+pub fn read_string_vector(task: &SendRight, vector: u64, limit: usize) -> Result<Vec<u8>, Errno> {
+    const PAGE: u64 = 4096;
+    const WORD: usize = std::mem::size_of::<usize>();
+    let page_of = |a: u64| a & !(PAGE - 1);
+    let mut out = Vec::new();
+    if vector == 0 {
+        return Ok(out);
+    }
+    let mut slot = vector;
+    for _ in 0..STRINGS_MAX {
+        let words = read_memory(task, slot, WORD)?;
+        let pointer = words.get(..WORD).ok_or(Errno::EFAULT)?;
+        let string = usize::from_ne_bytes(pointer.try_into().map_err(|_| Errno::EFAULT)?) as u64;
+        if string == 0 {
+            return Ok(out);
+        }
+        let mut at = string;
+        loop {
+            let page = read_memory(task, page_of(at), PAGE as usize)?;
+            let from = (at - page_of(at)) as usize;
+            let rest = page.get(from..).ok_or(Errno::EFAULT)?;
+            let end = rest.iter().position(|&b| b == 0);
+            let take = &rest[..end.map_or(rest.len(), |e| e + 1)];
+            if out.len() + take.len() > limit {
+                return Ok(out);
+            }
+            out.extend_from_slice(take);
+            if end.is_some() {
+                break;
+            }
+            at = page_of(at) + PAGE;
+        }
+        slot = slot.checked_add(WORD as u64).ok_or(Errno::EFAULT)?;
+    }
+    Ok(out)
+}
+
+/// The most strings [`read_string_vector`] reads.
+pub const STRINGS_MAX: usize = 4096;
 
 /// This process's ids as its C library knows them now (what `getpid`,
 /// `getppid`, `getpgrp` and `getsid` answer; the C library keeps the

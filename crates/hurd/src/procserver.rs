@@ -222,6 +222,30 @@ pub fn proc_newids(msgport: &SendRight, task: &SendRight, ppid: i32, pgrp: i32, 
     check(unsafe { raw::msg_proc_newids(msgport.as_raw(), task.as_raw(), ppid, pgrp, c_int_from(orphaned)) })
 }
 
+/// [`proc_newids`] without waiting: the request is queued on `msgport`
+/// or, when its queue is full or it is dead, dropped at once (a proc
+/// server's notices must not wait on the process they are about).
+pub fn proc_newids_nowait(
+    msgport: &SendRight,
+    task: &SendRight,
+    ppid: i32,
+    pgrp: i32,
+    orphaned: bool,
+) -> Result<(), Errno> {
+    // SAFETY: the rights are copied into the request; no answer comes.
+    check(unsafe {
+        raw::hurd_sys_nowait_msg_proc_newids(msgport.as_raw(), task.as_raw(), ppid, pgrp, c_int_from(orphaned))
+    })
+}
+
+/// `msg_sig_post` of `signal` (with `sigcode`) to the message port
+/// `msgport`, `refport` vouching for it (the process's task port: any
+/// signal), without waiting, as [`proc_newids_nowait`].
+pub fn post_signal_nowait(msgport: &SendRight, signal: i32, sigcode: u32, refport: &SendRight) -> Result<(), Errno> {
+    // SAFETY: the rights are copied into the request; no answer comes.
+    check(unsafe { raw::hurd_sys_nowait_msg_sig_post(msgport.as_raw(), signal, sigcode as _, refport.as_raw()) })
+}
+
 fn c_int_from(b: bool) -> std::ffi::c_int {
     std::ffi::c_int::from(b)
 }

@@ -26,6 +26,44 @@ pub struct Namespace {
     /// Processes that ended and were not waited for yet: their status.
     /// (Their PIDs stay taken until then.)
     zombies: BTreeMap<u32, i32>,
+    /// Each live process's process group, session and login collection,
+    /// kept here and nowhere else: the host's proc server is never asked
+    /// about a process of the namespace (see `serve`).
+    ids: BTreeMap<u32, Ids>,
+}
+
+/// A live process's groups, by the namespace's PIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ids {
+    pgrp: u32,
+    sid: u32,
+    login: u32,
+    /// It has run a new program since it was made (`proc_mark_exec`): its
+    /// parent may no longer move it to another group.
+    execed: bool,
+}
+
+/// What each live process is to be told of itself (`msg_proc_newids`):
+/// its parent, its process group, whether that group is orphaned.
+pub type Snapshot = BTreeMap<u32, (i32, u32, bool)>;
+
+/// A process whose parent, group or the group's orphaned state changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Newids {
+    pub pid: u32,
+    pub ppid: i32,
+    pub pgrp: u32,
+    pub orphaned: bool,
+}
+
+/// A set of processes named by one id (`proc_getpgrppids` and the like).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    Pgrp(u32),
+    Session(u32),
+    /// The process groups of a session.
+    SessionPgrps(u32),
+    Login(u32),
 }
 
 /// What a wait finds.
@@ -46,12 +84,16 @@ pub const KILLED: i32 = 9;
 /// admitted (a fork fails with EAGAIN) until some are waited for.
 pub const ZOMBIES_MAX: usize = 4096;
 
-/// What `procinfo`'s words hold where (the Hurd's `struct procinfo`:
-/// state, owner, then the PIDs).
-const PPID: usize = 2;
-const PGRP: usize = 3;
-const SESSION: usize = 4;
-const LOGIN: usize = 5;
+/// The bits of `struct procinfo`'s state word (the Hurd's values).
+pub mod state {
+    pub const STOPPED: i32 = 0x1;
+    pub const EXECED: i32 = 0x2;
+    pub const ORPHAN: i32 = 0x8;
+    pub const NOMSG: i32 = 0x10;
+    pub const SESSLD: i32 = 0x20;
+    pub const ZOMBIE: i32 = 0x100;
+    pub const LOGINLD: i32 = 0x800;
+}
 
 impl Namespace {
     /// A namespace whose first process (the builder) is PID `first`.
@@ -63,6 +105,7 @@ impl Namespace {
             outside: BTreeSet::new(),
             exiting: BTreeMap::new(),
             zombies: BTreeMap::new(),
+            ids: BTreeMap::new(),
         })
     }
 
@@ -78,14 +121,20 @@ impl Namespace {
             return Err(Errno::EAGAIN);
         }
         let pid = self.map.add(real).map_err(|_| Errno::EAGAIN)?;
-        match parent.filter(|&p| p != pid) {
+        // A child is in its parent's group, session and login collection;
+        // a process from outside (a builder) leads its own of each.
+        let own = Ids { pgrp: pid, sid: pid, login: pid, execed: false };
+        let ids = match parent.filter(|&p| p != pid) {
             Some(parent) => {
                 self.parents.insert(pid, parent);
+                self.ids.get(&parent).map_or(own, |p| Ids { execed: false, ..*p })
             }
             None => {
                 self.outside.insert(pid);
+                own
             }
-        }
+        };
+        self.ids.insert(pid, ids);
         Ok(pid)
     }
 
@@ -95,6 +144,7 @@ impl Namespace {
             if let Ok(pid) = self.map.remove(real) {
                 self.parents.remove(&pid);
                 self.outside.remove(&pid);
+                self.ids.remove(&pid);
             }
         }
     }
@@ -170,17 +220,25 @@ impl Namespace {
         gone
     }
 
-    /// A host `procinfo` of the namespace's `pid`, with the PIDs in it
-    /// as the build sees them.
-    pub fn translate_info(&self, pid: u32, words: &mut [i32]) {
-        if let Some(w) = words.get_mut(PPID) {
-            *w = self.parent(pid);
+    /// The fixed part of `struct procinfo` for `pid` (live, or a zombie
+    /// not yet waited for): state, owner, parent, process group, session,
+    /// login collection, exit status, signal code, threads. `stopped` and
+    /// `msgport`: what the process told of itself.
+    pub fn procinfo(&self, pid: u32, owner: u32, stopped: bool, msgport: bool) -> Option<[i32; 9]> {
+        let zombie = self.zombies.get(&pid).copied();
+        let ids = self.ids.get(&pid);
+        if zombie.is_none() && ids.is_none() {
+            return None;
         }
-        for i in [PGRP, SESSION, LOGIN] {
-            if let Some(w) = words.get_mut(i) {
-                *w = self.seen(*w);
-            }
+        let mut bits = 0;
+        let flag = |on: bool, bit: i32| if on { bit } else { 0 };
+        bits |= flag(stopped, state::STOPPED) | flag(!msgport, state::NOMSG) | flag(zombie.is_some(), state::ZOMBIE);
+        let (pgrp, sid, login) = ids.map_or((0, 0, 0), |i| (i.pgrp, i.sid, i.login));
+        if let Some(i) = ids {
+            bits |= flag(i.execed, state::EXECED) | flag(self.orphaned(pid), state::ORPHAN);
+            bits |= flag(i.sid == pid, state::SESSLD) | flag(i.login == pid, state::LOGINLD);
         }
+        Some([bits, owner as i32, self.parent(pid), pgrp as i32, sid as i32, login as i32, zombie.unwrap_or(0), 0, 0])
     }
 
     /// The real processes of the namespace.
@@ -213,7 +271,151 @@ impl Namespace {
         let _ = self.map.hold(pid);
         let _ = self.map.remove(real);
         self.zombies.insert(pid, status);
+        // A zombie is in no group: its id may no longer be joined.
+        self.ids.remove(&pid);
         true
+    }
+
+    /// `pid` (0: `caller`)'s process group (ESRCH for a process not of
+    /// the namespace or not alive).
+    pub fn pgrp(&self, caller: u32, pid: u32) -> Result<u32, Errno> {
+        self.ids_of(caller, pid).map(|i| i.pgrp)
+    }
+
+    /// `pid` (0: `caller`)'s session.
+    pub fn sid(&self, caller: u32, pid: u32) -> Result<u32, Errno> {
+        self.ids_of(caller, pid).map(|i| i.sid)
+    }
+
+    /// `pid` (0: `caller`)'s login collection.
+    pub fn login(&self, caller: u32, pid: u32) -> Result<u32, Errno> {
+        self.ids_of(caller, pid).map(|i| i.login)
+    }
+
+    fn ids_of(&self, caller: u32, pid: u32) -> Result<Ids, Errno> {
+        let pid = if pid == 0 { caller } else { pid };
+        self.ids.get(&pid).copied().ok_or(Errno::ESRCH)
+    }
+
+    /// Whether `pid` leads its session.
+    pub fn session_leader(&self, pid: u32) -> bool {
+        self.ids.get(&pid).is_some_and(|i| i.sid == pid)
+    }
+
+    /// `pid` has run a new program (`proc_mark_exec`).
+    pub fn mark_exec(&mut self, pid: u32) {
+        if let Some(ids) = self.ids.get_mut(&pid) {
+            ids.execed = true;
+        }
+    }
+
+    /// `proc_setsid` for `pid`: it leads a new session and a new process
+    /// group, unless it already leads a group (or one has its PID).
+    pub fn setsid(&mut self, pid: u32) -> Result<(), Errno> {
+        if !self.ids.contains_key(&pid) {
+            return Err(Errno::ESRCH);
+        }
+        if self.ids.values().any(|i| i.pgrp == pid) {
+            return Err(Errno::EPERM);
+        }
+        if let Some(ids) = self.ids.get_mut(&pid) {
+            ids.pgrp = pid;
+            ids.sid = pid;
+        }
+        Ok(())
+    }
+
+    /// `proc_setpgrp` from `caller`: `pid` (0: the caller; else the caller
+    /// or a child of it) joins the group `pgrp` (0: its own PID), as
+    /// setpgid(2) allows it: ESRCH for another process, EACCES for a
+    /// child that ran a new program, EPERM for a session leader, a child
+    /// in another session, or a group of another session or none.
+    pub fn setpgrp(&mut self, caller: u32, pid: u32, pgrp: u32) -> Result<(), Errno> {
+        let pid = if pid == 0 { caller } else { pid };
+        let mine = *self.ids.get(&caller).ok_or(Errno::ESRCH)?;
+        let theirs = *self.ids.get(&pid).ok_or(Errno::ESRCH)?;
+        let child = pid != caller && self.parent_now(pid) == Some(caller);
+        if pid != caller && !child {
+            return Err(Errno::ESRCH);
+        }
+        if child && theirs.execed {
+            return Err(Errno::EACCES);
+        }
+        let pgrp = if pgrp == 0 { pid } else { pgrp };
+        let exists_here = self.ids.values().any(|i| i.pgrp == pgrp && i.sid == mine.sid);
+        if theirs.sid == pid || theirs.sid != mine.sid || (pgrp != pid && !exists_here) {
+            return Err(Errno::EPERM);
+        }
+        if let Some(ids) = self.ids.get_mut(&pid) {
+            ids.pgrp = pgrp;
+        }
+        Ok(())
+    }
+
+    /// The live processes of `set` (an id of 0: the caller's), or, for
+    /// [`Set::SessionPgrps`], the session's process groups; ESRCH when
+    /// there are none.
+    pub fn members(&self, caller: u32, set: Set) -> Result<Vec<u32>, Errno> {
+        let mine = self.ids.get(&caller).copied();
+        let or_mine = |id: u32, f: fn(&Ids) -> u32| if id == 0 { mine.map(|i| f(&i)) } else { Some(id) };
+        let found: Vec<u32> = match set {
+            Set::Pgrp(id) => {
+                let id = or_mine(id, |i| i.pgrp).ok_or(Errno::ESRCH)?;
+                self.ids.iter().filter(|(_, i)| i.pgrp == id).map(|(&p, _)| p).collect()
+            }
+            Set::Session(id) => {
+                let id = or_mine(id, |i| i.sid).ok_or(Errno::ESRCH)?;
+                self.ids.iter().filter(|(_, i)| i.sid == id).map(|(&p, _)| p).collect()
+            }
+            Set::SessionPgrps(id) => {
+                let id = or_mine(id, |i| i.sid).ok_or(Errno::ESRCH)?;
+                let groups: BTreeSet<u32> = self.ids.values().filter(|i| i.sid == id).map(|i| i.pgrp).collect();
+                groups.into_iter().collect()
+            }
+            Set::Login(id) => {
+                let id = or_mine(id, |i| i.login).ok_or(Errno::ESRCH)?;
+                self.ids.iter().filter(|(_, i)| i.login == id).map(|(&p, _)| p).collect()
+            }
+        };
+        if found.is_empty() { Err(Errno::ESRCH) } else { Ok(found) }
+    }
+
+    /// The process groups that are orphaned: no member has a parent in
+    /// another group of the same session (a parent outside counts as
+    /// none, as with a Linux PID namespace's init).
+    fn orphaned_groups(&self) -> BTreeSet<u32> {
+        let mut held = BTreeSet::new();
+        for (&pid, ids) in &self.ids {
+            if let Some(parent) = self.parent_now(pid).and_then(|p| self.ids.get(&p)) {
+                if parent.pgrp != ids.pgrp && parent.sid == ids.sid {
+                    held.insert(ids.pgrp);
+                }
+            }
+        }
+        self.ids.values().map(|i| i.pgrp).filter(|g| !held.contains(g)).collect()
+    }
+
+    /// Whether `pid`'s process group is orphaned.
+    pub fn orphaned(&self, pid: u32) -> bool {
+        self.ids.get(&pid).is_some_and(|i| self.orphaned_groups().contains(&i.pgrp))
+    }
+
+    /// What every live process is to be told of itself now.
+    pub fn snapshot(&self) -> Snapshot {
+        let orphaned = self.orphaned_groups();
+        self.ids.iter().map(|(&pid, i)| (pid, (self.parent(pid), i.pgrp, orphaned.contains(&i.pgrp)))).collect()
+    }
+
+    /// The live processes whose parent, group or orphaned state differ
+    /// from `before` (and `also`, which is told whatever it was: a
+    /// process that asked to change group is told even when nothing
+    /// changed, as the C library waits to hear it).
+    pub fn changed(&self, before: &Snapshot, also: Option<u32>) -> Vec<Newids> {
+        self.snapshot()
+            .into_iter()
+            .filter(|(pid, now)| Some(*pid) == also || before.get(pid) != Some(now))
+            .map(|(pid, (ppid, pgrp, orphaned))| Newids { pid, ppid, pgrp, orphaned })
+            .collect()
     }
 
     /// Whether `pid` is alive in the namespace.
@@ -315,13 +517,19 @@ mod tests {
 
     #[test]
     fn procinfo_is_told_in_the_namespace_pids() {
-        let ns = ns();
-        // state, owner, ppid, pgrp, session, login, ...
-        let mut words = vec![0, 1000, 499, 501, 42, 1, 7];
-        ns.translate_info(3, &mut words);
-        assert_eq!(words, vec![0, 1000, 2, 2, 0, 0, 7]);
-        let mut short = vec![0, 1000];
-        ns.translate_info(3, &mut short);
+        let mut ns = ns();
+        let [bits, owner, ppid, pgrp, sid, login, ..] = ns.procinfo(1, 30001, false, true).unwrap();
+        assert_eq!((owner, ppid, pgrp, sid, login), (30001, 0, 1, 1, 1));
+        assert_eq!(bits, state::ORPHAN | state::SESSLD | state::LOGINLD);
+        ns.mark_exec(3);
+        let [bits, _, ppid, ..] = ns.procinfo(3, 30001, true, false).unwrap();
+        assert_eq!(ppid, 2);
+        assert_eq!(bits, state::STOPPED | state::NOMSG | state::EXECED | state::ORPHAN);
+        ns.mark_exit(3, 7 << 8);
+        assert!(ns.died(3));
+        let [bits, _, ppid, pgrp, .., status, _, _] = ns.procinfo(3, 30001, false, true).unwrap();
+        assert_eq!((bits & state::ZOMBIE, ppid, pgrp, status), (state::ZOMBIE, 2, 0, 7 << 8));
+        assert_eq!(ns.procinfo(9, 30001, false, true), None);
     }
 
     #[test]
@@ -367,6 +575,86 @@ mod tests {
         assert_ne!(next, 3);
         assert_eq!(ns.reap(Some(2), 3), Reaped::Child(3, KILLED));
         assert!(!ns.died(3), "no longer a process");
+    }
+
+    #[test]
+    fn children_are_in_their_parents_groups_and_a_builder_leads_its_own() {
+        let ns = ns();
+        assert_eq!((ns.pgrp(3, 0), ns.sid(3, 0), ns.login(3, 0)), (Ok(1), Ok(1), Ok(1)));
+        assert!(ns.session_leader(1));
+        assert!(!ns.session_leader(3));
+        assert_eq!(ns.pgrp(1, 9), Err(Errno::ESRCH));
+        assert_eq!(ns.members(3, Set::Pgrp(0)), Ok(vec![1, 2, 3]));
+        assert_eq!(ns.members(1, Set::Pgrp(7)), Err(Errno::ESRCH));
+    }
+
+    #[test]
+    fn setpgid_follows_posix() {
+        let mut ns = ns();
+        // A shell's job: the child in a group of its own, then another
+        // child joins it.
+        assert_eq!(ns.setpgrp(1, 2, 2), Ok(()));
+        assert_eq!(ns.admit(503, Some(1)), Ok(4));
+        assert_eq!(ns.setpgrp(1, 4, 2), Ok(()));
+        assert_eq!(ns.members(1, Set::Pgrp(2)), Ok(vec![2, 4]), "3 was made while 2 was in 1's group");
+        assert_eq!(ns.members(1, Set::SessionPgrps(0)), Ok(vec![1, 2]));
+        // Not a child of the caller, a session leader, a group nobody has.
+        assert_eq!(ns.setpgrp(2, 4, 0), Err(Errno::ESRCH));
+        assert_eq!(ns.setpgrp(1, 1, 2), Err(Errno::EPERM));
+        assert_eq!(ns.setpgrp(1, 4, 77), Err(Errno::EPERM));
+        // A child that ran a new program stays where it is.
+        ns.mark_exec(4);
+        assert_eq!(ns.setpgrp(1, 4, 0), Err(Errno::EACCES));
+        assert_eq!(ns.setpgrp(4, 0, 0), Ok(()), "it may move itself");
+        assert_eq!(ns.pgrp(1, 4), Ok(4));
+    }
+
+    #[test]
+    fn setsid_needs_a_process_that_leads_no_group() {
+        let mut ns = ns();
+        assert_eq!(ns.setsid(1), Err(Errno::EPERM), "the builder leads its group");
+        assert_eq!(ns.setsid(3), Ok(()));
+        assert_eq!((ns.pgrp(3, 0), ns.sid(3, 0)), (Ok(3), Ok(3)));
+        assert!(ns.session_leader(3));
+        // Another session's group may not be joined.
+        assert_eq!(ns.setpgrp(1, 2, 3), Err(Errno::EPERM));
+        assert_eq!(ns.setsid(9), Err(Errno::ESRCH));
+    }
+
+    #[test]
+    fn orphaned_groups_and_who_is_told() {
+        let mut ns = ns();
+        // Everyone in the builder's group: orphaned (its parent is outside).
+        assert!(ns.orphaned(1) && ns.orphaned(3));
+        let before = ns.snapshot();
+        ns.setpgrp(1, 2, 0).unwrap();
+        // 2's group has a parent (1) in another group of the session: not
+        // orphaned; 3 (in 1's group, parent 2 elsewhere) holds 1's up.
+        assert!(!ns.orphaned(2));
+        assert!(!ns.orphaned(1));
+        let told = ns.changed(&before, Some(2));
+        assert_eq!(
+            told,
+            vec![
+                Newids { pid: 1, ppid: 0, pgrp: 1, orphaned: false },
+                Newids { pid: 2, ppid: 1, pgrp: 2, orphaned: false },
+                Newids { pid: 3, ppid: 2, pgrp: 1, orphaned: false },
+            ]
+        );
+        // 2 dies: 3 is adopted by 1, in its own group: 1's group is
+        // orphaned again; 3 hears of its new parent.
+        let before = ns.snapshot();
+        assert!(ns.died(2));
+        assert_eq!(
+            ns.changed(&before, None),
+            vec![
+                Newids { pid: 1, ppid: 0, pgrp: 1, orphaned: true },
+                Newids { pid: 3, ppid: 1, pgrp: 1, orphaned: true },
+            ]
+        );
+        assert_eq!(ns.pgrp(1, 2), Err(Errno::ESRCH), "a zombie is in no group");
+        let unchanged = ns.snapshot();
+        assert_eq!(ns.changed(&unchanged, None), vec![]);
     }
 
     #[test]

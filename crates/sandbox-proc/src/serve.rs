@@ -1,63 +1,53 @@
 //! Serving the namespace on the Hurd: each build process's proc port is a
-//! [`Member`] of ours standing for its port on the host's proc server.
-//! Requests that name no process go to the host as they came; the ones
-//! that do are answered here through [`Namespace`], relayed to the host
-//! with real PIDs.
+//! [`Member`] of ours. Everything the proc interface says of the build's
+//! processes (PIDs, parents, process groups, sessions, message ports,
+//! where their arguments are, how they ended) is kept and answered here,
+//! through [`Namespace`]; the host's proc server is asked only for what
+//! it alone knows of a task (its real PID, the list of live PIDs, a
+//! task's port by real PID), never anything it would relay back to us.
+//!
+//! Why: the host relays every question naming a process of a task
+//! namespace (`proc_pid2proc`, `proc_getprocinfo`, `proc_getprocargs`,
+//! `proc_getmsgport`, `proc_getsid`, `proc_getpgrppids`, ...) to the
+//! namespace's notice port with its lock released, and when the answer
+//! is an error it goes on with its own record of the process, which may
+//! have been freed meanwhile if the process died: the host's proc server
+//! then aborts, and with it the whole system. A build that starts and
+//! kills processes while such questions are asked about them would win
+//! that race; here no such question is ever asked.
 //!
 //! Three kinds of port: a member's; the admission port (sandbox-root
 //! gives it to `sandbox-root exec` only), through which a task becomes
 //! the namespace's root (`proc_child`) and its first task a member
 //! (`proc_task2proc`); and the notice port the host's proc server tells
-//! of every task made inside, and relays its questions about members to
-//! (answered EOPNOTSUPP: the host then answers from its own records).
+//! of every task made inside (and relays questions about members to,
+//! from processes outside: answered EOPNOTSUPP, see docs/design.md).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use hurd::errno::Errno;
-use hurd::port::{Notification, RawPort, SendRight, request_notification};
+use hurd::port::{Notification, RawPort, ReceiveRight, SendRight, request_notification};
 use hurd::procserver as host;
 use hurd_server::Forward;
-use hurd_server::msg::{MSGPORT, MsgPort};
 use hurd_server::ports::{self, Object};
-use hurd_server::process::{Members, PROCESS, Process, Waited};
+use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, Waited};
 use hurd_server::task_notify::{NEW_TASK, NewTask};
 
-use crate::namespace::{Namespace, Reaped};
+use crate::namespace::{Namespace, Newids, Reaped, Set, Snapshot};
 
-/// The routines that name no other process: they go to the host's proc
-/// server as they came, on the member's host port, and the host answers
-/// the member. Any routine neither here nor answered by [`Member`]
-/// answers EOPNOTSUPP: among them those that would hand out the host's
-/// own ports or rights (`proc_getprivports`, `proc_reauthenticate`,
-/// `proc_reassign`, `proc_getexecdata` and `proc_execdata_notify`: the
-/// host's root and working directory; `proc_setexecdata`,
-/// `proc_make_task_namespace`).
-const FORWARDED: &[&str] = &[
-    "proc_set_arg_locations",
-    "proc_get_arg_locations",
-    "proc_set_code",
-    "proc_get_code",
-    "proc_set_entry",
-    "proc_get_entry",
-    "proc_set_exe",
-    "proc_mark_stop",
-    "proc_mark_cont",
-    "proc_mark_exec",
-    "proc_mark_traced",
-    "proc_mod_stopchild",
-    "proc_dostop",
-    "proc_handle_exceptions",
-    "proc_setsid",
-    "proc_getsidport",
-    "proc_getlogin",
-    "proc_setlogin",
-    "proc_make_login_coll",
-    "proc_uname",
-    "proc_getchildren_rusage",
-    "proc_is_important",
-];
+/// The routines a member's port sends on to the host's proc server as
+/// they came, on sandbox-root's own port there: those whose answer does
+/// not depend on the calling process (`proc_handle_exceptions` sets up a
+/// port of the host's that forwards the exceptions raised on it, with the
+/// thread state the caller gave, whoever calls). Any routine neither here
+/// nor answered by [`Member`] answers EOPNOTSUPP: among them those that
+/// would hand out the host's own ports or rights (`proc_getprivports`,
+/// `proc_reauthenticate`, `proc_reassign`, `proc_getexecdata` and
+/// `proc_execdata_notify`: the host's root and working directory;
+/// `proc_setexecdata`, `proc_make_task_namespace`).
+const FORWARDED: &[&str] = &["proc_uname", "proc_handle_exceptions"];
 
 /// Whether a request for `routine` goes to the host as it came.
 pub fn forwarded(routine: &str) -> bool {
@@ -76,16 +66,24 @@ pub struct Ns {
     tasks: Mutex<BTreeMap<u32, SendRight>>,
     /// Our own port on the host's proc server (sandbox-root's: root).
     host: SendRight,
+    /// Whom `ps` shows as every process's owner: the build user, as
+    /// `sandbox-root exec` started it (what a process does with its ids
+    /// afterwards is the auth server's business, not told here).
+    owner: u32,
     /// The tasks the namespace belongs to (one per `sandbox-root exec`):
     /// when one dies, the host's proc server ends every task it made.
     roots: Mutex<Vec<SendRight>>,
     /// Where the host's notices come (see [`Notices`]).
     notices: OnceLock<SendRight>,
-    /// The members' own message ports, by PID, and the port of ours the
-    /// host holds for each ([`MsgProxy`]); when a member's dies (an exec
-    /// makes a new one), ours is destroyed too, so that the host knows
-    /// it has none until the next is set.
-    msgports: Mutex<BTreeMap<u32, (SendRight, RawPort)>>,
+    /// The members' message ports, by PID (forgotten when one dies: an
+    /// exec makes a new one).
+    msgports: Mutex<BTreeMap<u32, SendRight>>,
+    /// Where each member's arguments, environment and code are.
+    locations: Mutex<BTreeMap<u32, Locations>>,
+    /// The members that said they stopped (`proc_mark_stop`).
+    stopped: Mutex<BTreeSet<u32>>,
+    /// One port per session, by its id (`proc_getsidport`).
+    sessions: Mutex<BTreeMap<u32, ReceiveRight>>,
     /// Every task the host told us was made inside, member or not yet:
     /// ended too at teardown (the dead are dropped as more come).
     made: Mutex<Vec<SendRight>>,
@@ -95,8 +93,6 @@ pub struct Ns {
 #[derive(Debug)]
 struct Entry {
     pid: u32,
-    /// Its port on the host's proc server.
-    host: SendRight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,17 +106,22 @@ pub enum NsError {
 }
 
 impl Ns {
-    /// A namespace whose builder will be PID `first`.
-    pub fn new(first: u32) -> Result<Arc<Ns>, NsError> {
+    /// A namespace whose builder will be PID `first`, its processes
+    /// shown as `owner`'s (the build user's).
+    pub fn new(first: u32, owner: u32) -> Result<Arc<Ns>, NsError> {
         let host = hurd::process::proc_port()?;
         let ns = Arc::new(Ns {
             table: Mutex::new(Namespace::new(first)?),
+            owner,
             ended: Condvar::new(),
             tasks: Mutex::new(BTreeMap::new()),
             host,
             roots: Mutex::new(Vec::new()),
             notices: OnceLock::new(),
             msgports: Mutex::new(BTreeMap::new()),
+            locations: Mutex::new(BTreeMap::new()),
+            stopped: Mutex::new(BTreeSet::new()),
+            sessions: Mutex::new(BTreeMap::new()),
             made: Mutex::new(Vec::new()),
         });
         let notices: Arc<dyn NewTask> = Arc::new(Notices(Arc::downgrade(&ns)));
@@ -145,16 +146,13 @@ impl Ns {
         // Everything the host is asked first: a task that dies meanwhile
         // leaves nothing in the table (its real PID could later be a host
         // process's).
+        // (proc_task2pid is answered from the host's table, never
+        // relayed: the one question about a member it is asked.)
         let real = host::task2pid(&self.host, task)?;
-        // By PID, not by task: the host's proc_task2proc does not check
-        // that the process is not dead, and aborts the whole proc server
-        // on one that just died (the i686 soak met it); proc_pid2proc
-        // answers none for a dead one.
-        let host_port = host::pid2proc(&self.host, real)?;
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         let known = self.table().seen(real);
         if known != 0 && tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
-            return Ok(Arc::new(Entry { pid: known as u32, host: host_port }));
+            return Ok(Arc::new(Entry { pid: known as u32 }));
         }
         let kept = task.try_clone().map_err(|_| Errno::EIO)?;
         // Told to the notice port when the task dies; refused for a task
@@ -163,7 +161,14 @@ impl Ns {
         request_notification(kept.as_raw(), Notification::DeadName, notices.as_raw())?;
         let pid = self.table().admit(real, parent)?;
         tasks.insert(pid, kept);
-        Ok(Arc::new(Entry { pid, host: host_port }))
+        // What a child's C library copies from its parent (fork) starts
+        // as the parent's.
+        if let Some(parent) = parent {
+            let mut locations = self.locations.lock().unwrap_or_else(|e| e.into_inner());
+            let inherited = locations.get(&parent).copied().unwrap_or_default();
+            locations.insert(pid, inherited);
+        }
+        Ok(Arc::new(Entry { pid }))
     }
 
     /// A proc port of ours for `entry`.
@@ -177,31 +182,77 @@ impl Ns {
     /// become zombies).
     fn live(&self) -> Result<Vec<i32>, Errno> {
         let all = host::getallpids(&self.host)?;
-        let (gone, reals) = {
+        let (gone, reals, before) = {
             let mut table = self.table();
+            let before = table.snapshot();
             let gone = table.prune(&all);
-            (gone, table.reals())
+            (gone, table.reals(), before)
         };
-        for pid in gone {
-            self.ended(pid, false);
+        if !gone.is_empty() {
+            for &pid in &gone {
+                self.ended(pid, false);
+            }
+            self.tell(&before, None);
         }
         Ok(reals)
     }
 
     /// `pid` has ended (`died`: its task's death was just told; else the
-    /// table already knows): waiters wake.
+    /// table already knows): its parent is sent SIGCHLD, waiters wake,
+    /// and (when `died`) whoever it changes for hears of it.
     fn ended(&self, pid: u32, died: bool) {
-        if died && !self.table().died(pid) {
-            return;
-        }
-        if let Some((_, proxy)) = self.msgports.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid) {
-            ports::destroy(proxy);
-        }
+        let before = if died {
+            let mut table = self.table();
+            let before = table.snapshot();
+            if !table.died(pid) {
+                return;
+            }
+            Some(before)
+        } else {
+            None
+        };
+        self.msgports.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        self.locations.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        self.stopped.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         self.ended.notify_all();
-        // (SIGCHLD comes from the host's proc server, which tells the
-        // process's parent there: through the parent's message port,
-        // which is a port of ours when the parent is a member.)
+        // SIGCHLD, as a proc server sends it: to the parent's message
+        // port, vouched for by the parent's own task port, never waiting.
+        const SIGCHLD: i32 = 20;
+        const CLD_EXITED: u32 = 1;
+        let parent = self.table().parent_now(pid);
+        if let Some(parent) = parent {
+            let msgport =
+                self.msgports.lock().unwrap_or_else(|e| e.into_inner()).get(&parent).and_then(|m| m.try_clone().ok());
+            let task =
+                self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&parent).and_then(|t| t.try_clone().ok());
+            if let (Some(msgport), Some(task)) = (msgport, task) {
+                if let Err(e) = host::post_signal_nowait(&msgport, SIGCHLD, CLD_EXITED, &task) {
+                    log::debug!("SIGCHLD to PID {parent}: {e}");
+                }
+            }
+        }
+        if let Some(before) = before {
+            self.tell(&before, None);
+        }
+    }
+
+    /// Tells every member whose parent, process group or the group's
+    /// orphaned state differs from `before` (and `also`, whatever it was)
+    /// what it is now (`msg_proc_newids`, never waiting): the C library
+    /// keeps what getppid and getpgrp answer from it.
+    fn tell(&self, before: &Snapshot, also: Option<u32>) {
+        let changed = self.table().changed(before, also);
+        for Newids { pid, ppid, pgrp, orphaned } in changed {
+            let msgport =
+                self.msgports.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).and_then(|m| m.try_clone().ok());
+            let task = self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).and_then(|t| t.try_clone().ok());
+            if let (Some(msgport), Some(task)) = (msgport, task) {
+                if let Err(e) = host::proc_newids_nowait(&msgport, &task, ppid, pgrp as i32, orphaned) {
+                    log::debug!("telling PID {pid} its new ids: {e}");
+                }
+            }
+        }
     }
 
     /// Members whose tasks are gone end now (`all`: every member; else
@@ -234,10 +285,8 @@ impl Ns {
             return;
         }
         let mut msgports = self.msgports.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pid) = msgports.iter().find(|(_, (real, _))| real.as_raw() == name).map(|(&p, _)| p) {
-            if let Some((_, proxy)) = msgports.remove(&pid) {
-                ports::destroy(proxy);
-            }
+        if let Some(pid) = msgports.iter().find(|(_, m)| m.as_raw() == name).map(|(&p, _)| p) {
+            msgports.remove(&pid);
         }
     }
 
@@ -369,21 +418,10 @@ impl Process for Admission {
         Ok(())
     }
 
-    /// The builder's task (made by the root) becomes the first member.
+    /// The builder's task (made by the root) becomes the first member: it
+    /// leads a session and a process group of its own.
     fn task_proc(&self, task: &SendRight) -> Result<SendRight, Errno> {
         let entry = self.0.admit(task, None)?;
-        // It leads a session and a process group of its own, before it
-        // runs: its group and session are then its PID, not a process
-        // outside. (Once the host has made it its maker's child, which
-        // would put it back in its maker's group: until then the host
-        // says its parent is init, PID 1.)
-        for _ in 0..200 {
-            if host::getpids(&entry.host)?.1 != 1 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        host::setsid(&entry.host)?;
         log::debug!("the builder is PID {}", entry.pid);
         self.0.serve(entry)
     }
@@ -404,7 +442,7 @@ struct Member {
 
 impl Forward for Member {
     fn forward_port(&self) -> Option<&SendRight> {
-        Some(&self.entry.host)
+        Some(&self.ns.host)
     }
 
     fn forwards(&self, routine: &str) -> bool {
@@ -413,44 +451,47 @@ impl Forward for Member {
 }
 
 impl Member {
-    fn real(&self, pid: i32) -> Result<i32, Errno> {
-        if pid == 0 {
-            return self.ns.table().real(self.entry.pid as i32);
+    /// A PID argument (0: this process) as the namespace names it.
+    fn pid(&self, pid: i32) -> Result<u32, Errno> {
+        match pid {
+            0 => Ok(self.entry.pid),
+            p => u32::try_from(p).map_err(|_| Errno::ESRCH),
         }
-        self.ns.table().real(pid)
     }
 
-    /// The real PID of the member `pid`, checked to be still its task's
-    /// (a PID the host gave again to a process of its own is never
-    /// asked about), and that task. Through `proc` (the caller's host
-    /// port, which the host checks the caller's rights on; or ours).
-    fn checked(&self, pid: i32, proc: &SendRight) -> Result<(i32, SendRight), Errno> {
-        let pid = if pid == 0 { self.entry.pid as i32 } else { pid };
-        let real = self.ns.table().real(pid)?;
-        let task = host::pid2task(proc, real)?;
-        let ours = self.ns.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&(pid as u32)).map(SendRight::as_raw);
-        if ours != Some(task.as_raw()) {
+    /// The member `pid` (0: this one)'s task, the one the namespace was
+    /// told of (a PID is never looked up on the host: a real PID given
+    /// again to a host process would not be ours).
+    fn task_of(&self, pid: i32) -> Result<SendRight, Errno> {
+        let pid = self.pid(pid)?;
+        let tasks = self.ns.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let task = tasks.get(&pid).ok_or(Errno::ESRCH)?;
+        if task.is_dead() {
             return Err(Errno::ESRCH);
         }
-        Ok((real, task))
+        task.try_clone().map_err(|_| Errno::EIO)
     }
 
-    /// A member `pid` names, as a task this member may hold (the host
-    /// checks that it may).
-    fn task_of(&self, pid: i32) -> Result<SendRight, Errno> {
-        Ok(self.checked(pid, &self.entry.host)?.1)
-    }
-
-    /// The checked real PID of the member `pid`, asked as us.
-    fn real_checked(&self, pid: i32) -> Result<i32, Errno> {
-        Ok(self.checked(pid, &self.ns.host)?.0)
+    /// Tells, after `change` on the table, whoever it changed things for.
+    fn changing(&self, also: u32, change: impl FnOnce(&mut Namespace) -> Result<(), Errno>) -> Result<(), Errno> {
+        let before = {
+            let mut table = self.ns.table();
+            let before = table.snapshot();
+            change(&mut table)?;
+            before
+        };
+        self.ns.tell(&before, Some(also));
+        Ok(())
     }
 }
 
+/// The most `proc_getprocargs` answers.
+const ARGS_MAX: usize = 128 * 1024;
+
 impl Process for Member {
     fn pids(&self) -> Result<(i32, i32, bool), Errno> {
-        let (_, _, orphaned) = host::getpids(&self.entry.host)?;
-        Ok((self.entry.pid as i32, self.ns.table().parent(self.entry.pid), orphaned))
+        let table = self.ns.table();
+        Ok((self.entry.pid as i32, table.parent(self.entry.pid), table.orphaned(self.entry.pid)))
     }
 
     fn task_pid(&self, task: &SendRight) -> Result<i32, Errno> {
@@ -468,6 +509,9 @@ impl Process for Member {
         self.ns.admit(task, Some(self.entry.pid)).map(|_| ())
     }
 
+    /// Any member's task, to any member: they are all the build's (the
+    /// host would check that the caller has the owner's ids; inside, a
+    /// process that gave up some of its ids still gets its siblings').
     fn pid_task(&self, pid: i32) -> Result<SendRight, Errno> {
         self.task_of(pid)
     }
@@ -483,21 +527,32 @@ impl Process for Member {
         Ok(self.ns.table().filter(&live))
     }
 
-    fn info(&self, pid: i32, flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
-        let real = self.real_checked(pid)?;
-        let (flags, mut words, waits) = host::procinfo(&self.ns.host, real, flags)?;
-        let table = self.ns.table();
-        let seen = table.seen(real);
-        table.translate_info(seen as u32, &mut words);
-        Ok((flags, words, waits))
+    /// The fixed part only: no task or thread information (the flags
+    /// answered say so, and `ps` shows those columns empty).
+    fn info(&self, pid: i32, _flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
+        let pid = self.pid(pid)?;
+        let stopped = self.ns.stopped.lock().unwrap_or_else(|e| e.into_inner()).contains(&pid);
+        let msgport = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&pid);
+        let words = self.ns.table().procinfo(pid, self.ns.owner, stopped, msgport).ok_or(Errno::ESRCH)?;
+        Ok((0, words.to_vec(), Vec::new()))
     }
 
+    /// Read from the process's own memory, where it said they are.
     fn args(&self, pid: i32, env: bool) -> Result<Vec<u8>, Errno> {
-        host::args(&self.ns.host, self.real_checked(pid)?, env)
+        let task = self.task_of(pid)?;
+        let pid = self.pid(pid)?;
+        let at = self.ns.locations.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).copied().unwrap_or_default();
+        hurd::process::read_string_vector(&task, if env { at.envp } else { at.argv }, ARGS_MAX)
     }
 
     fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
-        host::getmsgport(&self.ns.host, self.real_checked(pid)?)
+        let pid = self.pid(pid)?;
+        if !self.ns.table().alive(pid) {
+            return Err(Errno::ESRCH);
+        }
+        let msgports = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner());
+        // (A process that has none yet: the C library retries.)
+        msgports.get(&pid).ok_or(Errno::EAGAIN)?.try_clone().map_err(|_| Errno::EIO)
     }
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
@@ -508,27 +563,10 @@ impl Process for Member {
         Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 })
     }
 
-    /// The host is given a port of ours that stands for the process's
-    /// message port, so that what it tells the process of its ids is told
-    /// in the namespace's PIDs; the rest goes on as it came.
     fn set_msgport(&self, msgport: SendRight) -> Result<Option<SendRight>, Errno> {
-        let proxy = Arc::new(MsgProxy {
-            ns: self.ns.clone(),
-            pid: self.entry.pid,
-            real: msgport.try_clone().map_err(|_| Errno::EIO)?,
-        });
-        let object = Object::new(&MSGPORT, proxy.clone() as Arc<dyn MsgPort>).with_forward(proxy);
-        let port = ports::serve(object).map_err(|_| Errno::ENOMEM)?;
         let notices = self.ns.notices.get().ok_or(Errno::EIO)?;
         request_notification(msgport.as_raw(), Notification::DeadName, notices.as_raw())?;
-        // (The host's old one is a proxy of ours, or none.)
-        drop(host::setmsgport(&self.entry.host, &port)?);
-        let old =
-            self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, (msgport, port.as_raw()));
-        Ok(old.map(|(real, proxy)| {
-            ports::destroy(proxy);
-            real
-        }))
+        Ok(self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport))
     }
 
     fn mark_exit(&self, status: i32, _sigcode: i32) -> Result<(), Errno> {
@@ -537,77 +575,101 @@ impl Process for Member {
     }
 
     fn pgrp(&self, pid: i32) -> Result<i32, Errno> {
-        let pgrp = host::getpgrp(&self.entry.host, self.real(pid)?)?;
-        Ok(self.ns.table().seen(pgrp))
+        Ok(self.ns.table().pgrp(self.entry.pid, self.pid(pid)?)? as i32)
     }
 
     fn set_pgrp(&self, pid: i32, pgrp: i32) -> Result<(), Errno> {
-        let (pid, pgrp) = {
-            let table = self.ns.table();
-            (table.arg(pid)?, table.arg(pgrp)?)
-        };
-        host::setpgrp(&self.entry.host, pid, pgrp)
+        let target = self.pid(pid)?;
+        let pgrp = u32::try_from(pgrp).map_err(|_| Errno::EINVAL)?;
+        let caller = self.entry.pid;
+        // The process moved is told even when it was there already: its
+        // C library waits to hear it.
+        self.changing(target, |t| t.setpgrp(caller, target, pgrp))
     }
 
     fn sid(&self, pid: i32) -> Result<i32, Errno> {
-        let sid = host::getsid(&self.entry.host, self.real(pid)?)?;
-        Ok(self.ns.table().seen(sid))
+        Ok(self.ns.table().sid(self.entry.pid, self.pid(pid)?)? as i32)
     }
 
     fn members(&self, of: Members) -> Result<Vec<i32>, Errno> {
-        let (set, id) = match of {
-            Members::Pgrp(id) => (host::Set::Pgrp, id),
-            Members::Session(id) => (host::Set::Session, id),
-            Members::SessionPgrps(id) => (host::Set::SessionPgrps, id),
-            Members::Login(id) => (host::Set::Login, id),
+        let id = |i: i32| u32::try_from(i).map_err(|_| Errno::ESRCH);
+        let set = match of {
+            Members::Pgrp(i) => Set::Pgrp(id(i)?),
+            Members::Session(i) => Set::Session(id(i)?),
+            Members::SessionPgrps(i) => Set::SessionPgrps(id(i)?),
+            Members::Login(i) => Set::Login(id(i)?),
         };
-        let real = self.real(id)?;
-        let all = host::members(&self.entry.host, set, real)?;
-        Ok(self.ns.table().filter(&all))
+        Ok(self.ns.table().members(self.entry.pid, set)?.into_iter().map(|p| p as i32).collect())
     }
 
     fn login_id(&self, pid: i32) -> Result<i32, Errno> {
-        let id = host::getloginid(&self.entry.host, self.real(pid)?)?;
-        Ok(self.ns.table().seen(id))
+        Ok(self.ns.table().login(self.entry.pid, self.pid(pid)?)? as i32)
+    }
+
+    fn set_sid(&self) -> Result<(), Errno> {
+        let pid = self.entry.pid;
+        self.changing(pid, |t| t.setsid(pid))
+    }
+
+    fn sid_port(&self) -> Result<SendRight, Errno> {
+        let sid = self.ns.table().sid(self.entry.pid, 0)?;
+        let mut sessions = self.ns.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let port = match sessions.entry(sid) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(ReceiveRight::allocate().map_err(|_| Errno::ENOMEM)?)
+            }
+        };
+        port.make_send().map_err(|_| Errno::ENOMEM)
+    }
+
+    fn locations(&self) -> Result<Locations, Errno> {
+        let locations = self.ns.locations.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(locations.get(&self.entry.pid).copied().unwrap_or_default())
+    }
+
+    fn set_location(&self, location: Location) -> Result<(), Errno> {
+        let mut locations = self.ns.locations.lock().unwrap_or_else(|e| e.into_inner());
+        let l = locations.entry(self.entry.pid).or_default();
+        match location {
+            Location::Args { argv, envp } => (l.argv, l.envp) = (argv, envp),
+            Location::Code { start, end } => (l.start_code, l.end_code) = (start, end),
+            Location::Entry(entry) => l.entry = entry,
+        }
+        Ok(())
+    }
+
+    fn mark_stopped(&self, stopped: bool) -> Result<(), Errno> {
+        let mut set = self.ns.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        if stopped {
+            set.insert(self.entry.pid);
+        } else {
+            set.remove(&self.entry.pid);
+        }
+        Ok(())
+    }
+
+    fn mark_exec(&self) -> Result<(), Errno> {
+        self.ns.table().mark_exec(self.entry.pid);
+        Ok(())
+    }
+
+    fn stop_others(&self, thread: &SendRight) -> Result<(), Errno> {
+        hurd::process::stop_threads_but(&self.task_of(0)?, thread)
+    }
+
+    fn set_exe(&self, _path: &str) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// Not counted here: all zeros (the host counted it from the reaped
+    /// processes it waited for itself; here nothing of a task is left to
+    /// ask once it has ended).
+    fn children_rusage(&self) -> Result<Rusage, Errno> {
+        Ok(Default::default())
     }
 
     fn knows(&self, pid: i32) -> bool {
         self.ns.table().knows(pid)
-    }
-}
-
-/// A member's message port as the host holds it.
-#[derive(Debug)]
-struct MsgProxy {
-    ns: Arc<Ns>,
-    pid: u32,
-    real: SendRight,
-}
-
-impl Forward for MsgProxy {
-    fn forward_port(&self) -> Option<&SendRight> {
-        Some(&self.real)
-    }
-
-    fn forwards(&self, routine: &str) -> bool {
-        routine != "msg_proc_newids"
-    }
-}
-
-impl MsgPort for MsgProxy {
-    fn proc_newids(&self, task: &SendRight, ppid: i32, pgrp: i32, orphaned: bool) -> Result<(), Errno> {
-        let (ppid, pgrp) = {
-            let table = self.ns.table();
-            // A parent outside is the namespace's root: this process was
-            // orphaned (whether or not its old parent's end is known here
-            // yet), and the first process adopts it.
-            let ppid = match table.seen(ppid) {
-                0 if self.pid == table.first() => 0,
-                0 => table.first() as i32,
-                seen => seen,
-            };
-            (ppid, table.seen(pgrp))
-        };
-        host::proc_newids(&self.real, task, ppid, pgrp, orphaned)
     }
 }

@@ -190,7 +190,7 @@ impl EnvFs {
     pub fn new(env: Arc<Environment>) -> Result<Arc<EnvFs>, RunError> {
         let namespace = match env.plan.servers.proc {
             Some(Provider::Private) => {
-                let ns = sandbox_proc::serve::Ns::new(env.plan.servers.first_pid)?;
+                let ns = sandbox_proc::serve::Ns::new(env.plan.servers.first_pid, env.plan.exec.uid)?;
                 let admission = ns.admission()?;
                 Some((ns, admission))
             }
