@@ -29,6 +29,12 @@
 //!                                and never finish them; wait until killed
 //!   hurd-probe ids               every id of this process (effective and
 //!                                available users and groups)
+//!   hurd-probe task-race COUNT   COUNT times: make a task, and ask this
+//!                                process's proc server for its proc port
+//!                                while another thread ends the task (a
+//!                                proc server that asks the host's about a
+//!                                process that dies meanwhile brings it
+//!                                down); print how the answers went
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -52,6 +58,7 @@ const PROGRAM: Program = Program {
         "stall PATH COUNT",
         "ids",
         "with-ids UID GID CMD [ARG...]",
+        "task-race COUNT",
         "known-pids",
         "proc-peek PID",
         "exec-outside PATH",
@@ -105,6 +112,7 @@ enum Question {
     ExecOutside(std::path::PathBuf),
     NewPgrp(Vec<String>),
     As(u32, u32, Vec<String>),
+    TaskRace(u32),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -149,6 +157,10 @@ fn parse(args: &[String]) -> Result<Question, String> {
             let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
             Ok(Question::As(uid, gid, command.to_vec()))
         }
+        [cmd, count] if cmd == "task-race" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Question::TaskRace(n)),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
         [cmd, pid] if cmd == "proc-peek" => {
             pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
@@ -222,6 +234,27 @@ fn ask(question: &Question) -> Result<String, String> {
         Question::ExecOutside(path) => {
             let file = hurd::fs::lookup(path, hurd::fs::O_EXEC, 0).map_err(|e| e.to_string())?;
             Ok(format!("exec-outside: {}", told(hurd::spawn::exec_outside(&file, path))))
+        }
+        Question::TaskRace(count) => {
+            let proc = hurd::process::proc_port().map_err(|e| e.to_string())?;
+            let (mut answered, mut refused) = (0u32, 0u32);
+            for i in 0..*count {
+                let task = hurd::process::create_task().map_err(|e| format!("task_create: {e}"))?;
+                let doomed = task.try_clone().map_err(|e| e.to_string())?;
+                // Ended a little later each time, so that some end while
+                // the proc server is still answering about them.
+                let delay = std::time::Duration::from_micros(u64::from(i % 50) * 20);
+                let ender = std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    let _ = hurd::process::terminate_task(&doomed);
+                });
+                match hurd::procserver::task2proc(&proc, &task) {
+                    Ok(_) => answered += 1,
+                    Err(_) => refused += 1,
+                }
+                let _ = ender.join();
+            }
+            Ok(format!("task-race: {count} tasks, {answered} answered, {refused} refused"))
         }
         Question::KnownPids => {
             let (pid, ppid, pgrp, sid) = hurd::process::known_ids();
@@ -343,6 +376,9 @@ mod tests {
             Ok(Question::BenchLookup(vec!["/a".into(), "/b".into(), "/c".into()], 3))
         );
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
+        assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
+        assert!(parse(&s(&["task-race", "0"])).is_err());
+        assert!(parse(&s(&["task-race", "x"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));
         assert_eq!(parse(&s(&["options", "/l", "-r"])), Ok(Question::Options("/l".into(), vec!["-r".into()])));
         assert_eq!(

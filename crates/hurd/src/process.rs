@@ -3,7 +3,7 @@
 use hurd_sys::raw;
 
 use crate::errno::{Errno, check};
-use crate::port::{SendRight, take_array};
+use crate::port::{RawPort, SendRight, take_array};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
@@ -145,6 +145,15 @@ pub fn stop_threads_but(task: &SendRight, except: &SendRight) -> Result<(), Errn
     // SAFETY: as above; the task runs again, its other threads stopped.
     let resumed = check(unsafe { raw::task_resume(task.as_raw()) });
     listed.and(resumed)
+}
+
+/// A new empty task, a child of this one (no threads, no memory).
+pub fn create_task() -> Result<SendRight, Errno> {
+    let mut child: RawPort = 0;
+    // SAFETY: the kernel gives us a send right to the new task.
+    check(unsafe { raw::task_create(crate::port::task(), 0, &mut child) })?;
+    // SAFETY: the right is ours.
+    unsafe { SendRight::from_raw(child) }.ok_or(Errno::EIO)
 }
 
 /// Ends the task `task` at once.
