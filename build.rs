@@ -198,7 +198,7 @@ mod generate {
             )
             .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg)_[a-z_0-9]+")
             .allowlist_function(
-                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|vm_(allocate|deallocate|read)",
+                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|vm_(allocate|deallocate)",
             )
             .allowlist_function("S_[a-z_0-9]+|do_mach_notify_[a-z_]+|exec_exec_paths|getdport")
             .allowlist_function("hurd_sys_[a-z_]+")

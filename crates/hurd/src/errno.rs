@@ -35,7 +35,6 @@ impl Errno {
     pub const ECHILD: Errno = hurd(10);
     pub const ENOMEM: Errno = hurd(12);
     pub const EACCES: Errno = hurd(13);
-    pub const EFAULT: Errno = hurd(14);
     pub const EBUSY: Errno = hurd(16);
     pub const EEXIST: Errno = hurd(17);
     pub const EXDEV: Errno = hurd(18);

@@ -233,9 +233,25 @@ pub fn proc_newids_nowait(
     orphaned: bool,
 ) -> Result<(), Errno> {
     // SAFETY: the rights are copied into the request; no answer comes.
-    check(unsafe {
+    let code = unsafe {
         raw::hurd_sys_nowait_msg_proc_newids(msgport.as_raw(), task.as_raw(), ppid, pgrp, c_int_from(orphaned))
-    })
+    };
+    nowait_sent(code, &[msgport, task])
+}
+
+/// The result of a send with no waiting that carried copies of `rights`
+/// (the destination first). When the receiver's queue was full the
+/// kernel gives the message back, and with it a reference to each right
+/// it carried (MIG's stub drops the message, not the rights): released
+/// here, or every full queue would pin one more reference.
+fn nowait_sent(code: raw::kern_return_t, rights: &[&SendRight]) -> Result<(), Errno> {
+    if code == raw::MACH_SEND_TIMED_OUT as raw::kern_return_t {
+        for right in rights {
+            // SAFETY: one reference the failed send gave back to us.
+            unsafe { raw::mach_port_deallocate(crate::port::task(), right.as_raw()) };
+        }
+    }
+    check(code)
 }
 
 /// `msg_sig_post` of `signal` (with `sigcode`) to the message port
@@ -243,7 +259,8 @@ pub fn proc_newids_nowait(
 /// signal), without waiting, as [`proc_newids_nowait`].
 pub fn post_signal_nowait(msgport: &SendRight, signal: i32, sigcode: u32, refport: &SendRight) -> Result<(), Errno> {
     // SAFETY: the rights are copied into the request; no answer comes.
-    check(unsafe { raw::hurd_sys_nowait_msg_sig_post(msgport.as_raw(), signal, sigcode as _, refport.as_raw()) })
+    let code = unsafe { raw::hurd_sys_nowait_msg_sig_post(msgport.as_raw(), signal, sigcode as _, refport.as_raw()) };
+    nowait_sent(code, &[msgport, refport])
 }
 
 fn c_int_from(b: bool) -> std::ffi::c_int {

@@ -418,6 +418,11 @@ impl Namespace {
             .collect()
     }
 
+    /// The wait status of `pid`, a zombie not yet waited for.
+    pub fn zombie_status(&self, pid: u32) -> Option<i32> {
+        self.zombies.get(&pid).copied()
+    }
+
     /// Whether `pid` is alive in the namespace.
     pub fn alive(&self, pid: u32) -> bool {
         self.map.to_real(pid).is_some()

@@ -33,7 +33,7 @@ use hurd::procserver as host;
 use hurd_server::Forward;
 use hurd_server::ports::{self, Object};
 use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, Waited};
-use hurd_server::task_notify::{NEW_TASK, NewTask};
+use hurd_server::task_notify::{DEATHS, NEW_TASK, NewTask};
 
 use crate::namespace::{Namespace, Newids, Reaped, Set, Snapshot};
 
@@ -75,6 +75,9 @@ pub struct Ns {
     roots: Mutex<Vec<SendRight>>,
     /// Where the host's notices come (see [`Notices`]).
     notices: OnceLock<SendRight>,
+    /// Where the deaths of the members' tasks and message ports are told
+    /// (the same [`Notices`], served by the pool: see [`DEATHS`]).
+    deaths: OnceLock<SendRight>,
     /// The members' message ports, by PID (forgotten when one dies: an
     /// exec makes a new one).
     msgports: Mutex<BTreeMap<u32, SendRight>>,
@@ -118,6 +121,7 @@ impl Ns {
             host,
             roots: Mutex::new(Vec::new()),
             notices: OnceLock::new(),
+            deaths: OnceLock::new(),
             msgports: Mutex::new(BTreeMap::new()),
             locations: Mutex::new(BTreeMap::new()),
             stopped: Mutex::new(BTreeSet::new()),
@@ -125,6 +129,7 @@ impl Ns {
             made: Mutex::new(Vec::new()),
         });
         let notices: Arc<dyn NewTask> = Arc::new(Notices(Arc::downgrade(&ns)));
+        let _ = ns.deaths.set(ports::serve(Object::new(&DEATHS, notices.clone()))?);
         let _ = ns.notices.set(ports::serve(Object::new(&NEW_TASK, notices))?);
         Ok(ns)
     }
@@ -157,8 +162,8 @@ impl Ns {
         let kept = task.try_clone().map_err(|_| Errno::EIO)?;
         // Told to the notice port when the task dies; refused for a task
         // already dead.
-        let notices = self.notices.get().ok_or(Errno::EIO)?;
-        request_notification(kept.as_raw(), Notification::DeadName, notices.as_raw())?;
+        let deaths = self.deaths.get().ok_or(Errno::EIO)?;
+        request_notification(kept.as_raw(), Notification::DeadName, deaths.as_raw())?;
         let pid = self.table().admit(real, parent)?;
         tasks.insert(pid, kept);
         // What a child's C library copies from its parent (fork) starts
@@ -181,6 +186,9 @@ impl Ns {
     /// The namespace's processes as the host lists them now (the dead
     /// become zombies).
     fn live(&self) -> Result<Vec<i32>, Errno> {
+        // No member is admitted between the host's list and the pruning
+        // (it would be taken for dead): admissions hold the tasks too.
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         let all = host::getallpids(&self.host)?;
         let (gone, reals, before) = {
             let mut table = self.table();
@@ -188,6 +196,7 @@ impl Ns {
             let gone = table.prune(&all);
             (gone, table.reals(), before)
         };
+        drop(tasks);
         if !gone.is_empty() {
             for &pid in &gone {
                 self.ended(pid, false);
@@ -219,15 +228,23 @@ impl Ns {
         // SIGCHLD, as a proc server sends it: to the parent's message
         // port, vouched for by the parent's own task port, never waiting.
         const SIGCHLD: i32 = 20;
-        const CLD_EXITED: u32 = 1;
-        let parent = self.table().parent_now(pid);
+        let (parent, status) = {
+            let table = self.table();
+            (table.parent_now(pid), table.zombie_status(pid).unwrap_or(crate::namespace::KILLED))
+        };
+        // CLD_EXITED, CLD_KILLED, CLD_DUMPED, as the wait status says.
+        let how = match (status & 0x7f, status & 0x80) {
+            (0, _) => 1,
+            (_, 0) => 2,
+            _ => 3,
+        };
         if let Some(parent) = parent {
             let msgport =
                 self.msgports.lock().unwrap_or_else(|e| e.into_inner()).get(&parent).and_then(|m| m.try_clone().ok());
             let task =
                 self.tasks.lock().unwrap_or_else(|e| e.into_inner()).get(&parent).and_then(|t| t.try_clone().ok());
             if let (Some(msgport), Some(task)) = (msgport, task) {
-                if let Err(e) = host::post_signal_nowait(&msgport, SIGCHLD, CLD_EXITED, &task) {
+                if let Err(e) = host::post_signal_nowait(&msgport, SIGCHLD, how, &task) {
                     log::debug!("SIGCHLD to PID {parent}: {e}");
                 }
             }
@@ -451,6 +468,12 @@ impl Forward for Member {
 }
 
 impl Member {
+    /// ESRCH once this port's process has ended: what a dead process's
+    /// port says of itself is no longer kept.
+    fn alive(&self) -> Result<(), Errno> {
+        if self.ns.table().alive(self.entry.pid) { Ok(()) } else { Err(Errno::ESRCH) }
+    }
+
     /// A PID argument (0: this process) as the namespace names it.
     fn pid(&self, pid: i32) -> Result<u32, Errno> {
         match pid {
@@ -485,9 +508,6 @@ impl Member {
     }
 }
 
-/// The most `proc_getprocargs` answers.
-const ARGS_MAX: usize = 128 * 1024;
-
 impl Process for Member {
     fn pids(&self) -> Result<(i32, i32, bool), Errno> {
         let table = self.ns.table();
@@ -495,10 +515,12 @@ impl Process for Member {
     }
 
     fn task_pid(&self, task: &SendRight) -> Result<i32, Errno> {
+        self.alive()?;
         Ok(self.ns.admit(task, Some(self.entry.pid))?.pid as i32)
     }
 
     fn task_proc(&self, task: &SendRight) -> Result<SendRight, Errno> {
+        self.alive()?;
         let entry = self.ns.admit(task, Some(self.entry.pid))?;
         self.ns.serve(entry)
     }
@@ -506,6 +528,7 @@ impl Process for Member {
     fn child(&self, task: &SendRight) -> Result<(), Errno> {
         // The host made it our child when it was made (it is inside the
         // namespace); asking it again would be refused.
+        self.alive()?;
         self.ns.admit(task, Some(self.entry.pid)).map(|_| ())
     }
 
@@ -537,12 +560,15 @@ impl Process for Member {
         Ok((0, words.to_vec(), Vec::new()))
     }
 
-    /// Read from the process's own memory, where it said they are.
+    /// Not answered (EOPNOTSUPP; ESRCH outside the namespace): the
+    /// vectors would be read from the process's memory, which the process
+    /// may back with a pager of its own that never answers, or that fails
+    /// the read and so faults us.
     fn args(&self, pid: i32, env: bool) -> Result<Vec<u8>, Errno> {
-        let task = self.task_of(pid)?;
-        let pid = self.pid(pid)?;
-        let at = self.ns.locations.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).copied().unwrap_or_default();
-        hurd::process::read_string_vector(&task, if env { at.envp } else { at.argv }, ARGS_MAX)
+        if !self.ns.table().alive(self.pid(pid)?) {
+            return Err(Errno::ESRCH);
+        }
+        Err(hurd_server::unsupported(if env { "proc_getprocenv" } else { "proc_getprocargs" }))
     }
 
     fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
@@ -564,8 +590,9 @@ impl Process for Member {
     }
 
     fn set_msgport(&self, msgport: SendRight) -> Result<Option<SendRight>, Errno> {
-        let notices = self.ns.notices.get().ok_or(Errno::EIO)?;
-        request_notification(msgport.as_raw(), Notification::DeadName, notices.as_raw())?;
+        self.alive()?;
+        let deaths = self.ns.deaths.get().ok_or(Errno::EIO)?;
+        request_notification(msgport.as_raw(), Notification::DeadName, deaths.as_raw())?;
         Ok(self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport))
     }
 
@@ -629,6 +656,7 @@ impl Process for Member {
     }
 
     fn set_location(&self, location: Location) -> Result<(), Errno> {
+        self.alive()?;
         let mut locations = self.ns.locations.lock().unwrap_or_else(|e| e.into_inner());
         let l = locations.entry(self.entry.pid).or_default();
         match location {
@@ -640,6 +668,7 @@ impl Process for Member {
     }
 
     fn mark_stopped(&self, stopped: bool) -> Result<(), Errno> {
+        self.alive()?;
         let mut set = self.ns.stopped.lock().unwrap_or_else(|e| e.into_inner());
         if stopped {
             set.insert(self.entry.pid);

@@ -81,8 +81,20 @@ while [ "$c" -le "$cycles" ]; do
   fi
   c=$((c + 1))
 done
-left=0
-for f in /proc/[0-9]*/cmdline; do
-  case $(tr '\0' ' ' < "$f" 2> /dev/null) in *sandbox-root*) left=$((left + 1)) ;; esac
+# A translator answers its goaway and then exits: give the last round's a
+# few seconds to be gone.
+count_sandbox_roots() {
+  n=0
+  for f in /proc/[0-9]*/cmdline; do
+    case $(tr '\0' ' ' < "$f" 2> /dev/null) in *sandbox-root*) n=$((n + 1)) ;; esac
+  done
+  echo "$n"
+}
+tries=0
+left=$(count_sandbox_roots)
+while [ "$left" -gt 0 ] && [ "$tries" -lt 5 ]; do
+  sleep 1
+  tries=$((tries + 1))
+  left=$(count_sandbox_roots)
 done
 echo "soak-proc cycles=$cycles width=$width $at10 proc_rss_end=$(rss "$proc_pid") proc_ports_end=$(ports "$proc_pid") fs_rss_end=$(rss "$fs_pid") fs_ports_end=$(ports "$fs_pid") sandbox_root_left=$left"
