@@ -156,8 +156,21 @@ impl Ns {
         let real = host::task2pid(&self.host, task)?;
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         let known = self.table().seen(real);
-        if known != 0 && tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
-            return Ok(Arc::new(Entry { pid: known as u32 }));
+        if known != 0 {
+            if tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
+                return Ok(Arc::new(Entry { pid: known as u32 }));
+            }
+            // The host gave the real PID of a member to a new task (it
+            // wraps its PIDs at 30000): that member has ended, whether or
+            // not its death has been told yet. It ends here first, so that
+            // the new task does not take over its PID, parent and waiter.
+            drop(tasks);
+            log::debug!("real PID {real} given again: PID {known} has ended");
+            self.ended(known as u32, true);
+            tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            if self.table().seen(real) != 0 {
+                return Err(Errno::EAGAIN);
+            }
         }
         let kept = task.try_clone().map_err(|_| Errno::EIO)?;
         // Told to the notice port when the task dies; refused for a task
