@@ -262,21 +262,32 @@ mod generate {
         c
     }
 
+    /// MIG over a sysroot `.defs`, for its server side, with the mutations.
     fn run_mig(include: &Path, mutations: &Path, defs: &Path, server: &Path, header: &Path) {
+        mig(include, defs, |c| {
+            c.arg("-imacros").arg(mutations).arg("-DSERVERPREFIX=S_");
+            c.arg("-server").arg(server).arg("-sheader").arg(header);
+            c.args(["-user", "/dev/null", "-header", "/dev/null"]);
+        });
+    }
+
+    /// MIG over one of our own `.defs` (in mig/), for its user side only.
+    fn run_mig_user(include: &Path, defs: &Path, user: &Path, header: &Path) {
+        mig(include, defs, |c| {
+            c.args(["-server", "/dev/null", "-sheader", "/dev/null"]);
+            c.arg("-user").arg(user).arg("-header").arg(header);
+        });
+    }
+
+    /// Runs MIG on `defs` with the target's preprocessor, the sysroot's
+    /// headers only, and the outputs `outputs` names.
+    fn mig(include: &Path, defs: &Path, outputs: impl FnOnce(&mut Command)) {
         let mig = mig_command();
         println!("cargo::rerun-if-changed={}", defs.display());
-        let status = Command::new(&mig)
-            .args(["-cc", target_cpp()])
-            .arg("-nostdinc")
-            .arg(format!("-I{}", include.display()))
-            .arg("-imacros")
-            .arg(mutations)
-            .arg("-DSERVERPREFIX=S_")
-            .arg("-server")
-            .arg(server)
-            .arg("-sheader")
-            .arg(header)
-            .args(["-user", "/dev/null", "-header", "/dev/null"])
+        let mut command = Command::new(&mig);
+        command.args(["-cc", target_cpp()]).arg("-nostdinc").arg(format!("-I{}", include.display()));
+        outputs(&mut command);
+        let status = command
             .arg(defs)
             .status()
             .unwrap_or_else(|e| panic!("hurd-sys: cannot run {mig} (set HURD_MIG to the target's MIG): {e}"));
@@ -292,25 +303,6 @@ mod generate {
             Ok("x86") => "cpp -m32",
             _ => "cpp",
         }
-    }
-
-    /// MIG over one of our own `.defs` (in mig/), for its user side only.
-    fn run_mig_user(include: &Path, defs: &Path, user: &Path, header: &Path) {
-        let mig = mig_command();
-        println!("cargo::rerun-if-changed={}", defs.display());
-        let status = Command::new(&mig)
-            .args(["-cc", target_cpp()])
-            .arg("-nostdinc")
-            .arg(format!("-I{}", include.display()))
-            .args(["-server", "/dev/null", "-sheader", "/dev/null"])
-            .arg("-user")
-            .arg(user)
-            .arg("-header")
-            .arg(header)
-            .arg(defs)
-            .status()
-            .unwrap_or_else(|e| panic!("hurd-sys: cannot run {mig} (set HURD_MIG to the target's MIG): {e}"));
-        assert!(status.success(), "hurd-sys: {mig} failed on {}", defs.display());
     }
 
     /// A weak definition of every server routine in `headers`, answering
