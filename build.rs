@@ -93,7 +93,6 @@ mod generate {
         Interface { defs: "mach/notify.defs", name: "notify", objects: &[] },
         Interface { defs: "hurd/interrupt.defs", name: "interrupt", objects: &[] },
         Interface { defs: "hurd/process.defs", name: "process", objects: &[("PROCESS", "process_t")] },
-        Interface { defs: "hurd/msg.defs", name: "msg", objects: &[] },
         Interface {
             defs: "mach/task_notify.defs",
             name: "task_notify",

@@ -13,8 +13,7 @@
 //! - one module per interface, each with its trait, its classes and its
 //!   routines: [`io`], [`fs`] (files and directories), [`fsys`] (a
 //!   translator's control port), [`notify`], [`interrupt`], [`process`]
-//!   (a proc server's), [`task_notify`] (new-task notices), [`msg`] (a
-//!   process's message port, as a proc server stands in for it);
+//!   (a proc server's), [`task_notify`] (new-task notices);
 //! - [`helper`]: translators a translator starts for itself, and ends.
 //!
 //! Adding an interface is a line in build.rs's `SERVED` (its `.defs` and
@@ -72,10 +71,6 @@ pub mod process;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod task_notify;
-
-#[cfg(all(target_os = "hurd", hurd_sys_generated))]
-#[allow(unsafe_code)]
-pub mod msg;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]

@@ -91,28 +91,6 @@ pub fn getallpids(proc: &SendRight) -> Result<Vec<i32>, Errno> {
     pid_array(|p, n| unsafe { raw::proc_getallpids(proc.as_raw(), p, n) })
 }
 
-/// What the members of a set are, as `process.defs` names the sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Set {
-    Pgrp,
-    Session,
-    SessionPgrps,
-    Login,
-}
-
-pub fn members(proc: &SendRight, set: Set, id: i32) -> Result<Vec<i32>, Errno> {
-    let p = proc.as_raw();
-    // SAFETY: pid_array's buffer and count.
-    pid_array(|a, n| unsafe {
-        match set {
-            Set::Pgrp => raw::proc_getpgrppids(p, id, a, n),
-            Set::Session => raw::proc_getsessionpids(p, id, a, n),
-            Set::SessionPgrps => raw::proc_getsessionpgids(p, id, a, n),
-            Set::Login => raw::proc_getloginpids(p, id, a, n),
-        }
-    })
-}
-
 /// `proc_getprocinfo`: the flags answered, the procinfo words, the
 /// thread waits.
 pub fn procinfo(proc: &SendRight, pid: i32, flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
@@ -177,23 +155,11 @@ pub fn getpgrp(proc: &SendRight, pid: i32) -> Result<i32, Errno> {
     Ok(pgrp)
 }
 
-pub fn setpgrp(proc: &SendRight, pid: i32, pgrp: i32) -> Result<(), Errno> {
-    // SAFETY: plain values.
-    check(unsafe { raw::proc_setpgrp(proc.as_raw(), pid, pgrp) })
-}
-
 pub fn getsid(proc: &SendRight, pid: i32) -> Result<i32, Errno> {
     let mut sid = 0;
     // SAFETY: a place for the answer.
     check(unsafe { raw::proc_getsid(proc.as_raw(), pid, &mut sid) })?;
     Ok(sid)
-}
-
-pub fn getloginid(proc: &SendRight, pid: i32) -> Result<i32, Errno> {
-    let mut id = 0;
-    // SAFETY: a place for the answer.
-    check(unsafe { raw::proc_getloginid(proc.as_raw(), pid, &mut id) })?;
-    Ok(id)
 }
 
 /// `proc_make_task_namespace`: every task created from now on by the
@@ -204,27 +170,11 @@ pub fn make_task_namespace(proc: &SendRight, notify: &SendRight) -> Result<(), E
     check(unsafe { raw::proc_make_task_namespace(proc.as_raw(), notify.as_raw(), raw::MACH_MSG_TYPE_COPY_SEND as _) })
 }
 
-/// `proc_setmsgport`: `msgport` (copied) becomes the process's message
-/// port; answers the one it had.
-pub fn setmsgport(proc: &SendRight, msgport: &SendRight) -> Result<Option<SendRight>, Errno> {
-    let mut old = 0;
-    // SAFETY: the new right is copied into the request; the old one
-    // answered is ours.
-    check(unsafe { raw::proc_setmsgport(proc.as_raw(), msgport.as_raw(), &mut old) })?;
-    // SAFETY: the answer gave it (or null).
-    Ok(unsafe { SendRight::from_raw(old) })
-}
-
-/// `msg_proc_newids` to the message port `msgport`: its process's parent,
-/// process group and whether that is orphaned, as it is to see them.
-pub fn proc_newids(msgport: &SendRight, task: &SendRight, ppid: i32, pgrp: i32, orphaned: bool) -> Result<(), Errno> {
-    // SAFETY: the task right is copied into the request.
-    check(unsafe { raw::msg_proc_newids(msgport.as_raw(), task.as_raw(), ppid, pgrp, c_int_from(orphaned)) })
-}
-
-/// [`proc_newids`] without waiting: the request is queued on `msgport`
-/// or, when its queue is full or it is dead, dropped at once (a proc
-/// server's notices must not wait on the process they are about).
+/// `msg_proc_newids` to the message port `msgport` (its process's
+/// parent, process group and whether that is orphaned, as it is to see
+/// them), without waiting: the request is queued on `msgport` or, when
+/// its queue is full or it is dead, dropped at once (a proc server's
+/// notices must not wait on the process they are about).
 pub fn proc_newids_nowait(
     msgport: &SendRight,
     task: &SendRight,
@@ -265,21 +215,4 @@ pub fn post_signal_nowait(msgport: &SendRight, signal: i32, sigcode: u32, refpor
 
 fn c_int_from(b: bool) -> std::ffi::c_int {
     std::ffi::c_int::from(b)
-}
-
-/// `proc_setsid` on `proc`: its process leads a new session and process
-/// group.
-pub fn setsid(proc: &SendRight) -> Result<(), Errno> {
-    // SAFETY: no arguments but the port.
-    check(unsafe { raw::proc_setsid(proc.as_raw()) })
-}
-
-/// `proc_pid2proc`: a proc port for process `pid` (ESRCH when it is gone:
-/// the proc server answers none for a dead one).
-pub fn pid2proc(proc: &SendRight, pid: i32) -> Result<SendRight, Errno> {
-    let mut port = 0;
-    // SAFETY: the answer's right is ours.
-    check(unsafe { raw::proc_pid2proc(proc.as_raw(), pid, &mut port) })?;
-    // SAFETY: the answer gave it (or null).
-    unsafe { owned(port) }
 }
