@@ -208,6 +208,9 @@ thread_local! {
     static HELD: std::cell::RefCell<Vec<SendRight>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Set when the routine found that its node forwards the request.
     static FORWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The sequence number of the request being served on this thread,
+    /// as its port counts them.
+    static SEQNO: std::cell::Cell<raw::mach_port_seqno_t> = const { std::cell::Cell::new(0) };
 }
 
 /// Sends `request`, as received, on to `to`, with its reply port: the
@@ -270,6 +273,8 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
     let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
     // The replies of this thread's earlier requests have been sent.
     HELD.with(|held| held.borrow_mut().clear());
+    // SAFETY: as above.
+    SEQNO.with(|s| s.set(unsafe { (*request).msgh_seqno }));
     TARGET.with(|t| *t.borrow_mut() = crate::ports::lookup(local));
     FORWARD.with(|f| f.set(false));
     // SAFETY: the C library passes a received request and room for the
@@ -306,6 +311,19 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
         std::process::exit(0);
     }
     handled as raw::boolean_t
+}
+
+/// The sequence number of the request being served on this thread,
+/// among those its port received: a client's `interrupt_operation`
+/// names the requests it interrupts as those its port received before it.
+pub fn request_seqno() -> raw::mach_port_seqno_t {
+    SEQNO.with(|s| s.get())
+}
+
+/// Whether a request numbered `request` on a port came before the
+/// `interrupt_operation` numbered `interrupt` on it (the numbers wrap).
+pub fn interrupts(interrupt: raw::mach_port_seqno_t, request: raw::mach_port_seqno_t) -> bool {
+    (interrupt.wrapping_sub(request) as i32) > 0
 }
 
 /// Makes the request being served on this thread go on, as it came, to

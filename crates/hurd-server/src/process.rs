@@ -62,6 +62,14 @@ pub enum Location {
 /// A process as the requests on its proc port address it. Methods not
 /// implemented answer EOPNOTSUPP and log once.
 pub trait Process: Forward {
+    /// The client asked (`interrupt_operation`, numbered `seqno` on this
+    /// port) that its requests received before end: one waiting in
+    /// [`Process::wait`] answers EINTR (see
+    /// [`crate::message::interrupts`]).
+    fn interrupted(&self, seqno: u32) {
+        let _ = seqno;
+    }
+
     /// `proc_setsid`: the process leads a new session and process group.
     fn set_sid(&self) -> Result<(), Errno> {
         Err(unsupported("proc_setsid"))

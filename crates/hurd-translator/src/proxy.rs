@@ -81,6 +81,9 @@ pub const READS: &[&str] = &[
     "file_get_fs_options",
     "file_get_children",
     "file_get_source",
+    // A client's signal: the host, which is working on what it forwarded,
+    // ends it (a read of a FIFO answers EINTR, not EIEIO a minute later).
+    "interrupt_operation",
 ];
 
 /// Whether a request for `routine` (MIG's name) to a proxied node with
@@ -88,12 +91,14 @@ pub const READS: &[&str] = &[
 /// request of the file, directory and I/O interfaces but those answered
 /// here; for a read-only one, only [`READS`]. Requests of other
 /// interfaces addressed to the proxy's port (notifications, control
-/// requests) are ours.
+/// requests) are ours, but a client's `interrupt_operation`, which is
+/// for the server working on its forwarded request.
 pub fn forwards(routine: &str, access: Access) -> bool {
     match access {
         Access::ReadOnly => READS.contains(&routine),
         Access::Writable => {
-            ["io_", "file_", "dir_"].iter().any(|p| routine.starts_with(p)) && !ANSWERED_HERE.contains(&routine)
+            routine == "interrupt_operation"
+                || ["io_", "file_", "dir_"].iter().any(|p| routine.starts_with(p)) && !ANSWERED_HERE.contains(&routine)
         }
     }
 }
@@ -249,10 +254,16 @@ mod tests {
                 assert!(!forwards(routine, access), "{routine} {access:?}");
             }
             // Other interfaces addressed to the proxy's port are ours.
-            for routine in ["mach_notify_no_senders", "fsys_getroot", "interrupt_operation", "", "term_getctty"] {
+            for routine in ["mach_notify_no_senders", "fsys_getroot", "", "term_getctty"] {
                 assert!(!forwards(routine, access), "{routine} {access:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_clients_interrupt_goes_where_its_request_went() {
+        assert!(forwards("interrupt_operation", Access::ReadOnly));
+        assert!(forwards("interrupt_operation", Access::Writable));
     }
 
     #[test]

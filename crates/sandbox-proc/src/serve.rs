@@ -140,7 +140,7 @@ impl Ns {
 
     /// The admission port, for `sandbox-root exec`.
     pub fn admission(self: &Arc<Self>) -> Result<SendRight, NsError> {
-        let admit: Arc<dyn Process> = Arc::new(Admission(self.clone()));
+        let admit: Arc<dyn Process> = Arc::new(Admission(self.clone(), Interrupts::default()));
         // sandbox-root keeps it for itself: it holds nothing up.
         Ok(ports::serve(Object::new(&PROCESS, admit).own(true))?)
     }
@@ -165,7 +165,7 @@ impl Ns {
             // not its death has been told yet. It ends here first, so that
             // the new task does not take over its PID, parent and waiter.
             drop(tasks);
-            log::debug!("real PID {real} given again: PID {known} has ended");
+            log::info!("real PID {real} given again: PID {known} has ended");
             self.ended(known as u32, true);
             tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
             if self.table().seen(real) != 0 {
@@ -191,7 +191,7 @@ impl Ns {
 
     /// A proc port of ours for `entry`.
     fn serve(self: &Arc<Self>, entry: Arc<Entry>) -> Result<SendRight, Errno> {
-        let member = Arc::new(Member { ns: self.clone(), entry });
+        let member = Arc::new(Member { ns: self.clone(), entry, interrupts: Interrupts::default() });
         let object = Object::new(&PROCESS, member.clone() as Arc<dyn Process>).with_forward(member);
         ports::serve(object).map_err(|_| Errno::ENOMEM)
     }
@@ -212,6 +212,8 @@ impl Ns {
         drop(tasks);
         if !gone.is_empty() {
             for &pid in &gone {
+                // (Its death's notice is late, or lost.)
+                log::debug!("PID {pid} is no longer on the host's list: it has ended");
                 self.ended(pid, false);
             }
             self.tell(&before, None);
@@ -251,6 +253,7 @@ impl Ns {
             (_, 0) => 2,
             _ => 3,
         };
+        log::debug!("PID {pid} ended, wait status {status:#x}, parent {parent:?}");
         if let Some(parent) = parent {
             let msgport =
                 self.msgports.lock().unwrap_or_else(|e| e.into_inner()).get(&parent).and_then(|m| m.try_clone().ok());
@@ -299,6 +302,7 @@ impl Ns {
                 .collect()
         };
         for pid in gone {
+            log::debug!("PID {pid}'s task is gone (found before its death's notice)");
             self.ended(pid, true);
         }
     }
@@ -323,8 +327,15 @@ impl Ns {
     /// Waits as `waiter` (none: the parent outside) for `pid`, answering
     /// the child's PID and wait status; EAGAIN with WNOHANG while none
     /// has ended, ECHILD when none fits, EINTR when the waiter itself is
-    /// gone.
-    fn wait(&self, waiter: Option<u32>, pid: i32, options: i32) -> Result<(u32, i32), Errno> {
+    /// gone or `interrupted` says that the client has since asked for the
+    /// request to end (it took a signal).
+    fn wait(
+        &self,
+        waiter: Option<u32>,
+        pid: i32,
+        options: i32,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<(u32, i32), Errno> {
         const WNOHANG: i32 = 1;
         // A process that said how it ends may be gone already while its
         // death's notice is on its way (its parent may have had the
@@ -338,7 +349,7 @@ impl Ns {
                 Reaped::Wait if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
                 Reaped::Wait => {}
             }
-            if waiter.is_some_and(|w| !table.alive(w)) {
+            if waiter.is_some_and(|w| !table.alive(w)) || interrupted() {
                 return Err(Errno::EINTR);
             }
             // Woken by any end; every second, the host's list is looked
@@ -430,11 +441,15 @@ impl NewTask for Notices {
 
 /// The admission port.
 #[derive(Debug)]
-struct Admission(Arc<Ns>);
+struct Admission(Arc<Ns>, Interrupts);
 
 impl Forward for Admission {}
 
 impl Process for Admission {
+    fn interrupted(&self, seqno: u32) {
+        self.1.interrupted(seqno, &self.0);
+    }
+
     /// `task` becomes a root of the namespace: every task it makes from
     /// now on is inside, and ends when it does. (Each `sandbox-root exec`
     /// into the environment is one; their builders share the PIDs.)
@@ -458,7 +473,8 @@ impl Process for Admission {
 
     /// The root waits for the builder.
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
-        let (pid, status) = self.0.wait(None, pid, options)?;
+        let interrupted = self.1.since_this_request();
+        let (pid, status) = self.0.wait(None, pid, options, &interrupted)?;
         Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: pid as i32 })
     }
 }
@@ -468,6 +484,35 @@ impl Process for Admission {
 struct Member {
     ns: Arc<Ns>,
     entry: Arc<Entry>,
+    interrupts: Interrupts,
+}
+
+/// The last `interrupt_operation` a port of ours received, by its number
+/// there (the C library sends one when a thread blocked in a request of
+/// the port takes a signal, and gives the request up with EIEIO a minute
+/// later if it has not ended).
+#[derive(Debug, Default)]
+struct Interrupts(Mutex<Option<u32>>);
+
+impl Interrupts {
+    fn interrupted(&self, seqno: u32, ns: &Ns) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(seqno);
+        // Waits look again (they hold the table while they check).
+        drop(ns.table());
+        ns.ended.notify_all();
+    }
+
+    /// Whether an interrupt came after the request being served on this
+    /// thread.
+    fn since_this_request(&self) -> impl Fn() -> bool + '_ {
+        let request = hurd_server::message::request_seqno();
+        move || {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some_and(|i| hurd_server::message::interrupts(i, request))
+        }
+    }
 }
 
 impl Forward for Member {
@@ -484,7 +529,13 @@ impl Member {
     /// ESRCH once this port's process has ended: what a dead process's
     /// port says of itself is no longer kept.
     fn alive(&self) -> Result<(), Errno> {
-        if self.ns.table().alive(self.entry.pid) { Ok(()) } else { Err(Errno::ESRCH) }
+        if self.ns.table().alive(self.entry.pid) {
+            return Ok(());
+        }
+        // A process that has ended sends nothing more: one that still
+        // asks was taken for dead.
+        log::info!("PID {} asks after its end was recorded", self.entry.pid);
+        Err(Errno::ESRCH)
     }
 
     /// A PID argument (0: this process) as the namespace names it.
@@ -522,6 +573,10 @@ impl Member {
 }
 
 impl Process for Member {
+    fn interrupted(&self, seqno: u32) {
+        self.interrupts.interrupted(seqno, &self.ns);
+    }
+
     fn pids(&self) -> Result<(i32, i32, bool), Errno> {
         let table = self.ns.table();
         Ok((self.entry.pid as i32, table.parent(self.entry.pid), table.orphaned(self.entry.pid)))
@@ -598,7 +653,15 @@ impl Process for Member {
         // (Process groups are not told apart: a wait for one waits for
         // any child.)
         let pid = if pid < -1 { -1 } else { pid };
-        let (child, status) = self.ns.wait(Some(self.entry.pid), pid, options)?;
+        let interrupted = self.interrupts.since_this_request();
+        let (child, status) = self.ns.wait(Some(self.entry.pid), pid, options, &interrupted).inspect_err(|e| {
+            // (A shell takes a failed wait for its child's status 255;
+            // ECHILD ends every shell's round of waits.)
+            match *e {
+                Errno::EAGAIN | Errno::ECHILD => log::trace!("PID {} waiting for {pid}: {e}", self.entry.pid),
+                _ => log::debug!("PID {} waiting for {pid}: {e}", self.entry.pid),
+            }
+        })?;
         Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 })
     }
 
