@@ -42,6 +42,17 @@ pub fn serve_own_node(node: Arc<dyn Node>) -> Result<SendRight, ServerError> {
     ports::serve(protid(node).own(true))
 }
 
+/// As [`serve_node`], for a port the translator keeps and hands out
+/// again, one send right each time ([`crate::ports::make_send`]), until it
+/// releases it ([`crate::ports::release_kept`]): its name. It holds the
+/// translator up while a client holds it.
+pub fn serve_kept_node(node: Arc<dyn Node>) -> Result<RawPort, ServerError> {
+    let port = hurd::port::ReceiveRight::allocate()?;
+    let name = port.as_raw();
+    ports::serve_on(port, protid(node).kept())?;
+    Ok(name)
+}
+
 /// What a lookup answers: go on elsewhere, or a port to a node served here.
 /// A magical retry carries no port.
 pub enum Reply {

@@ -78,7 +78,7 @@ pub mod helper;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 pub use {
-    fs::{Node, Reply, RetryKind, Stat, TranslatorRequest, refusal, serve_node, serve_own_node},
+    fs::{Node, Reply, RetryKind, Stat, TranslatorRequest, refusal, serve_kept_node, serve_node, serve_own_node},
     fsys::{Control, startup},
     io::Io,
     message::{THREADS_MAX, serve, serve_in_background},

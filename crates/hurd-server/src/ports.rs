@@ -73,6 +73,7 @@ pub struct Object {
     io: Option<Arc<dyn Io>>,
     forward: Option<Arc<dyn Forward>>,
     own: bool,
+    kept: bool,
 }
 
 impl std::fmt::Debug for Object {
@@ -85,7 +86,7 @@ impl Object {
     /// `value` as an object of `class`: the routines of the class's
     /// interfaces find it by its type.
     pub fn new<T: Any + Send + Sync>(class: &'static Class, value: T) -> Object {
-        Object { class, value: Box::new(value), io: None, forward: None, own: false }
+        Object { class, value: Box::new(value), io: None, forward: None, own: false, kept: false }
     }
 
     /// The object forwards some requests as [`Forward`] says.
@@ -107,6 +108,16 @@ impl Object {
         self.own = own;
         self
     }
+
+    /// A port the translator keeps and hands out again and again (a
+    /// root for one identity): it is served with no no-senders request,
+    /// so that neither handing it out nor a client letting go costs a
+    /// call to the kernel; it holds the translator up while the kernel
+    /// says it has senders; [`release_kept`] ends it.
+    pub fn kept(mut self) -> Object {
+        self.kept = true;
+        self
+    }
 }
 
 /// A served port: the receive right and what it stands for.
@@ -116,6 +127,7 @@ pub struct Slot {
     io: Option<Arc<dyn Io>>,
     forward: Option<Arc<dyn Forward>>,
     own: bool,
+    kept: bool,
     port: ReceiveRight,
 }
 
@@ -221,7 +233,15 @@ pub const PORTS_MAX: usize = 1 << 16;
 /// the translator up: what keeps a translator that serves nodes itself
 /// from leaving.
 pub fn open_ports() -> usize {
-    slots().map_or(0, |slots| slots.values().filter(|s| s.class.holds_up && !s.own).count())
+    // (A kept port is counted while a client holds it: the kernel's count
+    // of its send rights says so.)
+    slots().map_or(0, |slots| {
+        slots
+            .values()
+            .filter(|s| s.class.holds_up && !s.own)
+            .filter(|s| !s.kept || s.port.has_senders().unwrap_or(true))
+            .count()
+    })
 }
 
 /// Whether `port` is one this process serves: a send right to a port
@@ -262,11 +282,14 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
         }
     }
     let name = port.as_raw();
-    // The port itself is told when its last client lets go.
-    request_notification(name, Notification::NoSenders, name)
-        .map_err(|code| ServerError::Notify { port: name, code })?;
-    let Object { class, value, io, forward, own } = object;
-    let slot = Arc::new(Slot { class, value, io, forward, own, port });
+    // The port itself is told when its last client lets go (a kept one
+    // only once it is released).
+    if !object.kept {
+        request_notification(name, Notification::NoSenders, name)
+            .map_err(|code| ServerError::Notify { port: name, code })?;
+    }
+    let Object { class, value, io, forward, own, kept } = object;
+    let slot = Arc::new(Slot { class, value, io, forward, own, kept, port });
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
     Ok(())
 }
@@ -280,13 +303,34 @@ pub fn replace(port: RawPort, object: Object) {
     let Some(old) = slots.remove(&port) else { return };
     match Arc::try_unwrap(old) {
         Ok(old) => {
-            let Object { class, value, io, forward, own } = object;
-            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, port: old.port }));
+            let Object { class, value, io, forward, own, kept } = object;
+            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, kept, port: old.port }));
         }
         Err(old) => {
             log::warn!("port {port}: in use while its object was replaced; it keeps the old one");
             slots.insert(port, old);
         }
+    }
+}
+
+/// One more send right to the kept port `port` (see [`Object::kept`]),
+/// if it is still served.
+pub fn make_send(port: RawPort) -> Option<SendRight> {
+    let slot = lookup(port)?;
+    if !slot.kept {
+        return None;
+    }
+    slot.port.make_send().ok()
+}
+
+/// Ends the kept port `port` once its last client lets go (at once if
+/// none holds it): from now on it is a port like the others. No more
+/// send rights may be made to it.
+pub fn release_kept(port: RawPort) {
+    if let Err(code) = request_notification(port, Notification::NoSenders, port) {
+        // (It stays, counted while it has senders: a leak, not a client's
+        // port cut.)
+        log::warn!("port {port}: releasing it: {code}");
     }
 }
 

@@ -13,6 +13,7 @@ pub mod open;
 pub mod peropen;
 pub mod proxy;
 pub mod retry;
+pub mod roots;
 
 pub use hurd::argz;
 pub use hurd::errno::{self, Errno};

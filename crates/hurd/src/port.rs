@@ -229,6 +229,17 @@ impl ReceiveRight {
         check(unsafe { raw::mach_port_set_qlimit(task(), self.0, limit as _) })
     }
 
+    /// Whether any send right to this port exists (the kernel's own
+    /// count: a port served without a no-senders request asks it).
+    pub fn has_senders(&self) -> Result<bool, Errno> {
+        let mut status = std::mem::MaybeUninit::<raw::mach_port_status_t>::zeroed();
+        // SAFETY: asks about a receive right we hold; the kernel fills the
+        // status it is given room for.
+        check(unsafe { raw::mach_port_get_receive_status(task(), self.0, status.as_mut_ptr()) })?;
+        // SAFETY: filled by the successful call (and zeroed before).
+        Ok(unsafe { status.assume_init() }.mps_srights != 0)
+    }
+
     /// A send right to this port, for a client.
     pub fn make_send(&self) -> Result<SendRight, PortError> {
         // SAFETY: we hold the receive right, so the kernel may make a send

@@ -20,6 +20,7 @@ use hurd_server::{Control, Credentials, Reply, RetryKind, ServerError, Stat};
 use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEntry};
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use hurd_translator::proxy::Access as ProxyAccess;
+use hurd_translator::roots::{KEPT_MAX, Kept};
 use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
 
 use crate::check::{INET6_NODE, Serves, SocketHelper};
@@ -163,6 +164,9 @@ pub struct EnvFs {
     /// The build's PID namespace, with `"proc": "private"`, and its
     /// admission port (handed only to root: `sandbox-root exec`).
     namespace: Option<(Arc<sandbox_proc::serve::Ns>, SendRight)>,
+    /// The roots handed to the host's file systems, kept per identity
+    /// and open flags (`hurd_translator::roots`): by name, served here.
+    roots: Mutex<Kept<(Credentials, i32), hurd::port::RawPort>>,
 }
 
 /// How many tops of host entries (per entry and identity) are kept.
@@ -205,6 +209,7 @@ impl EnvFs {
             slots: Mutex::new(BTreeMap::new()),
             socket_roots: OnceLock::new(),
             namespace,
+            roots: Mutex::new(Kept::new(KEPT_MAX)),
         }))
     }
 
@@ -625,15 +630,36 @@ pub struct EnvControl(pub Arc<EnvFs>);
 
 impl Control for EnvControl {
     fn getroot(&self, dotdot: Option<&SendRight>, creds: &Credentials, flags: i32) -> Result<Reply, Errno> {
-        // Seen from the host, `..` at the root leads to the directory the
-        // node sits in; a chroot's root (reparented to no parent, or got
-        // without one by `settrans --chroot`) has none.
-        let parent = match dotdot {
-            Some(dotdot) => Some(Arc::new(dotdot.try_clone().map_err(|_| Errno::EIO)?)),
-            None => None,
-        };
         let root = Arc::new(EnvNode::Dir(ROOT));
-        Ok(Reply::Open(Protid::open(self.0.clone(), root, flags, creds.clone(), parent)))
+        // A chroot's root (reparented to no parent, or got without one by
+        // `settrans --chroot`) has no `..`: a new one each time.
+        let Some(dotdot) = dotdot else {
+            return Ok(Reply::Open(Protid::open(self.0.clone(), root, flags, creds.clone(), None)));
+        };
+        // Seen from the host, `..` at the root leads to the directory the
+        // node sits in: the host asks on every lookup that crosses the
+        // node, and the root kept for the client's identity is handed out
+        // again.
+        let handed = |port| Reply::Retry { kind: RetryKind::Normal, name: String::new(), port: Some(port) };
+        let key = (creds.clone(), flags);
+        let mut roots = self.0.roots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = roots.get(&key) {
+            if let Some(port) = hurd_server::ports::make_send(name) {
+                return Ok(handed(port));
+            }
+            roots.remove(&key);
+        }
+        let parent = Some(Arc::new(dotdot.try_clone().map_err(|_| Errno::EIO)?));
+        let protid = Protid::open(self.0.clone(), root, flags, creds.clone(), parent);
+        let name = hurd_server::serve_kept_node(protid).map_err(|e| {
+            log::error!("{e}");
+            Errno::ENOMEM
+        })?;
+        let port = hurd_server::ports::make_send(name).ok_or(Errno::EIO);
+        for old in roots.insert(key, name) {
+            hurd_server::ports::release_kept(old);
+        }
+        Ok(handed(port?))
     }
 
     fn goaway(&self, flags: i32) -> Result<(), Errno> {

@@ -130,6 +130,22 @@ sleep 1
 [ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root still runs after settrans -fg"
 kill "$holder"
 
+# The root a lookup from the host gets is kept for the client's identity
+# and handed out again: a client holding it holds the environment, and
+# once none does, the roots kept hold nothing.
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed for the kept roots"
+ls "$root" > /dev/null || fail "the environment's root could not be listed"
+ls "$root/etc" > /dev/null || fail "the environment's /etc could not be listed"
+(cd "$root" && exec sleep 600) &
+holder=$!
+sleep 1
+if settrans -g "$root" 2> err; then fail "settrans -g succeeded while a client held the environment's root"; fi
+grep -qi "busy" err || fail "settrans -g failed, but not with EBUSY, while a client held the root: $(cat err)"
+kill "$holder"
+wait "$holder" 2> /dev/null || true
+sleep 1
+settrans -g "$root" 2> err || fail "settrans -g failed with no client left (the roots kept held it): $(cat err)"
+
 # Killed outright: nothing is left, and the node is what it was.
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the third time"
 pid=$(pids sandbox-root "$here/spec.json")
