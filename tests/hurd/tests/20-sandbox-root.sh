@@ -136,7 +136,7 @@ kill "$holder"
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed for the kept roots"
 ls "$root" > /dev/null || fail "the environment's root could not be listed"
 ls "$root/etc" > /dev/null || fail "the environment's /etc could not be listed"
-(cd "$root" && exec sleep 600) &
+(exec 3< "$root" && exec sleep 600) &
 holder=$!
 sleep 1
 if settrans -g "$root" 2> err; then fail "settrans -g succeeded while a client held the environment's root"; fi

@@ -99,15 +99,17 @@ done
 set -- $(sed -n 's/^second=//p' out2)
 [ $# = 2 ] && [ "$1" != 1 ] && [ "$1" -lt 100 ] && [ "$2" = 0 ] || fail "a second exec's ids are wrong: $(cat out2)"
 
-# A shell waiting for a long command takes a signal: its wait answers
-# EINTR and the shell waits again. (The C library gives up a call that
-# a signal interrupted and that has not ended a minute later, with EIEIO:
-# a shell takes that for the command's status 255.)
+# A shell waiting for a long command takes a signal from another process
+# (not one of its children, whose end would answer the wait): its wait
+# answers EINTR and the shell waits again. (The C library gives up a call
+# that a signal interrupted and that has not ended a minute later, with
+# EIEIO: a shell takes that for the command's status 255.)
 out=$(timeout 150 "$sr" exec "$root" -- /bin/sh -c '
-  trap "echo caught >&2" USR1
-  (sleep 1; kill -USR1 $$) &
-  sleep 66
-  echo "after=$?"' 2> trap.err) || fail "the shell whose wait took a signal failed: $out $(cat trap.err)"
+  cd /tmp/guix-build-p.drv-0
+  sh -c "trap \"echo caught >&2\" USR1; echo \$\$ > waiter; sleep 66; echo after=\$?" &
+  sleep 3
+  kill -USR1 "$(cat waiter)"
+  wait' 2> trap.err) || fail "the shell whose wait took a signal failed: $out $(cat trap.err)"
 [ "$out" = "after=0" ] || fail "a wait that took a signal ended as '$out' ($(cat trap.err))"
 grep -q caught trap.err || fail "the signal did not reach the waiting shell: $(cat trap.err)"
 
