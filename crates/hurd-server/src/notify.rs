@@ -10,6 +10,10 @@ use crate::routine::prototypes_agree;
 /// tell its class.
 #[unsafe(no_mangle)]
 pub extern "C" fn do_mach_notify_no_senders(port: RawPort, _mscount: raw::mach_port_mscount_t) -> raw::kern_return_t {
+    if crate::ports::lookup(port).is_some_and(|slot| slot.kept_now()) {
+        log::warn!("port {port}: a no-senders notice for a port still kept, not the kernel's: ignored");
+        return 0;
+    }
     if let Some(slot) = crate::ports::forget(port) {
         log::debug!("port {port}: no senders left, no longer served");
         if let Some(hook) = slot.class().no_senders {

@@ -128,6 +128,9 @@ pub struct Slot {
     forward: Option<Arc<dyn Forward>>,
     own: bool,
     kept: bool,
+    /// A kept port given up ([`release_kept`]): from now on the kernel
+    /// tells of its last sender.
+    released: std::sync::atomic::AtomicBool,
     port: ReceiveRight,
 }
 
@@ -166,6 +169,14 @@ impl Slot {
     /// Whether the translator keeps this port for itself.
     pub fn is_own(&self) -> bool {
         self.own
+    }
+
+    /// Whether the port is kept ([`Object::kept`]) and not released:
+    /// the kernel sends it no no-senders notice, so one that comes is a
+    /// client's forgery (which would end the port for every client it is
+    /// handed to, and free its name for another while it is kept).
+    pub fn kept_now(&self) -> bool {
+        self.kept && !self.released.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The port's receive right.
@@ -289,7 +300,7 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
             .map_err(|code| ServerError::Notify { port: name, code })?;
     }
     let Object { class, value, io, forward, own, kept } = object;
-    let slot = Arc::new(Slot { class, value, io, forward, own, kept, port });
+    let slot = Arc::new(Slot { class, value, io, forward, own, kept, released: Default::default(), port });
     reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
     Ok(())
 }
@@ -304,7 +315,8 @@ pub fn replace(port: RawPort, object: Object) {
     match Arc::try_unwrap(old) {
         Ok(old) => {
             let Object { class, value, io, forward, own, kept } = object;
-            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, kept, port: old.port }));
+            let released = Default::default();
+            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, kept, released, port: old.port }));
         }
         Err(old) => {
             log::warn!("port {port}: in use while its object was replaced; it keeps the old one");
@@ -327,6 +339,9 @@ pub fn make_send(port: RawPort) -> Option<SendRight> {
 /// none holds it): from now on it is a port like the others. No more
 /// send rights may be made to it.
 pub fn release_kept(port: RawPort) {
+    if let Some(slot) = lookup(port) {
+        slot.released.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     if let Err(code) = request_notification(port, Notification::NoSenders, port) {
         // (It stays, counted while it has senders: a leak, not a client's
         // port cut.)
