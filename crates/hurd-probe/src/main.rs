@@ -35,6 +35,11 @@
 //!                                proc server that asks the host's about a
 //!                                process that dies meanwhile brings it
 //!                                down); print how the answers went
+//!   hurd-probe msgport-wait      make a task, ask this process's proc
+//!                                server for its message port, and give it
+//!                                one 2 s later: print what the question
+//!                                got and how long it took (a proc server
+//!                                waits, as a fork's child tells its port)
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -59,6 +64,7 @@ const PROGRAM: Program = Program {
         "ids",
         "with-ids UID GID CMD [ARG...]",
         "task-race COUNT",
+        "msgport-wait",
         "known-pids",
         "proc-peek PID",
         "exec-outside PATH",
@@ -113,6 +119,7 @@ enum Question {
     NewPgrp(Vec<String>),
     As(u32, u32, Vec<String>),
     TaskRace(u32),
+    MsgportWait,
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -161,6 +168,7 @@ fn parse(args: &[String]) -> Result<Question, String> {
             Ok(n) if n > 0 => Ok(Question::TaskRace(n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
+        [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait),
         [cmd, pid] if cmd == "proc-peek" => {
             pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
@@ -255,6 +263,27 @@ fn ask(question: &Question) -> Result<String, String> {
                 let _ = ender.join();
             }
             Ok(format!("task-race: {count} tasks, {answered} answered, {refused} refused"))
+        }
+        Question::MsgportWait => {
+            // A process with no message port yet, as a fork makes it: a
+            // question for its port waits until it has one.
+            let proc = hurd::process::proc_port().map_err(|e| e.to_string())?;
+            let task = hurd::process::create_task().map_err(|e| format!("task_create: {e}"))?;
+            let pid = hurd::procserver::task2pid(&proc, &task).map_err(|e| format!("proc_task2pid: {e}"))?;
+            let child = hurd::procserver::task2proc(&proc, &task).map_err(|e| format!("proc_task2proc: {e}"))?;
+            let asking = proc.try_clone().map_err(|e| e.to_string())?;
+            let asker = std::thread::spawn(move || {
+                let start = std::time::Instant::now();
+                let got = hurd::procserver::getmsgport(&asking, pid).map(drop);
+                (got, start.elapsed())
+            });
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            let port = hurd::port::ReceiveRight::allocate().map_err(|e| e.to_string())?;
+            let send = port.make_send().map_err(|e| e.to_string())?;
+            let set = hurd::procserver::setmsgport(&child, &send).map(drop);
+            let (got, waited) = asker.join().map_err(|_| "the asking thread panicked".to_owned())?;
+            let _ = hurd::process::terminate_task(&task);
+            Ok(format!("msgport-wait: {} after {} ms (set: {})", told(got), waited.as_millis(), told(set)))
         }
         Question::KnownPids => {
             let (pid, ppid, pgrp, sid) = hurd::process::known_ids();
@@ -377,6 +406,7 @@ mod tests {
         );
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
+        assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait));
         assert!(parse(&s(&["task-race", "0"])).is_err());
         assert!(parse(&s(&["task-race", "x"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));

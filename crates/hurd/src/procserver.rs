@@ -170,6 +170,17 @@ pub fn make_task_namespace(proc: &SendRight, notify: &SendRight) -> Result<(), E
     check(unsafe { raw::proc_make_task_namespace(proc.as_raw(), notify.as_raw(), raw::MACH_MSG_TYPE_COPY_SEND as _) })
 }
 
+/// `proc_setmsgport`: `msgport` (copied) becomes the process's message
+/// port; answers the one it had.
+pub fn setmsgport(proc: &SendRight, msgport: &SendRight) -> Result<Option<SendRight>, Errno> {
+    let mut old = 0;
+    // SAFETY: the new right is copied into the request; the old one
+    // answered is ours.
+    check(unsafe { raw::proc_setmsgport(proc.as_raw(), msgport.as_raw(), &mut old) })?;
+    // SAFETY: the answer gave it (or null).
+    Ok(unsafe { SendRight::from_raw(old) })
+}
+
 /// `msg_proc_newids` to the message port `msgport` (its process's
 /// parent, process group and whether that is orphaned, as it is to see
 /// them), without waiting: the request is queued on `msgport` or, when

@@ -639,14 +639,39 @@ impl Process for Member {
         Err(hurd_server::unsupported(if env { "proc_getprocenv" } else { "proc_getprocargs" }))
     }
 
+    /// As a proc server answers it: a process that has no message port
+    /// yet (just forked) or whose port died (it is execing) is waited for
+    /// until it has one or ends; a signal ends the wait (EINTR). (The C
+    /// library's `kill` gives up on any other error: `kill $!` right after
+    /// `&` failed with EAGAIN.)
     fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
         let pid = self.pid(pid)?;
-        if !self.ns.table().alive(pid) {
-            return Err(Errno::ESRCH);
+        let interrupted = self.interrupts.since_this_request();
+        let mut table = self.ns.table();
+        loop {
+            if !table.alive(pid) {
+                return Err(Errno::ESRCH);
+            }
+            {
+                let msgports = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(port) = msgports.get(&pid).filter(|p| !p.is_dead()) {
+                    return port.try_clone().map_err(|_| Errno::EIO);
+                }
+            }
+            if interrupted() {
+                return Err(Errno::EINTR);
+            }
+            // Woken by a message port set or an end; a process that dies
+            // without its notice yet is found by the second's sweep.
+            let (t, timeout) =
+                self.ns.ended.wait_timeout(table, Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
+            table = t;
+            if timeout.timed_out() {
+                drop(table);
+                self.ns.sweep(true);
+                table = self.ns.table();
+            }
         }
-        let msgports = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner());
-        // (A process that has none yet: the C library retries.)
-        msgports.get(&pid).ok_or(Errno::EAGAIN)?.try_clone().map_err(|_| Errno::EIO)
     }
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
@@ -669,7 +694,11 @@ impl Process for Member {
         self.alive()?;
         let deaths = self.ns.deaths.get().ok_or(Errno::EIO)?;
         request_notification(msgport.as_raw(), Notification::DeadName, deaths.as_raw())?;
-        Ok(self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport))
+        let old = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport);
+        // Whoever waits for it (`proc_getmsgport`) looks again.
+        drop(self.ns.table());
+        self.ns.ended.notify_all();
+        Ok(old)
     }
 
     fn mark_exit(&self, status: i32, _sigcode: i32) -> Result<(), Errno> {

@@ -62,6 +62,17 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   /probe/hurd-probe new-pgrp /bin/sh -c "sleep 100 & sleep 100" & pg=$!
   sleep 2
   kill -TERM -$pg; wait $pg; echo "pgrp-kill=$?"
+  # kill at once after &: the child may not have told its message port
+  # yet (or be execing), and the proc server waits for it.
+  n=0 failed=0
+  while [ $n -lt 30 ]; do
+    sleep 100 & p=$!
+    kill "$p" 2> /dev/null || { failed=$((failed + 1)); sleep 1; kill "$p"; }
+    wait "$p"
+    n=$((n + 1))
+  done
+  echo "kill-at-once-failed=$failed"
+  /probe/hurd-probe msgport-wait
 ' > out 2> err || fail "exec failed: $(cat out err; echo "the translator said:"; cat translator.log)"
 cat out
 grep -qx "pid=1" out || fail "the builder is not PID 1"
@@ -70,6 +81,14 @@ grep -qx "child=1" out || fail "a child does not see the builder as its parent"
 grep -qx "status=3" out || fail "an exit status did not come back through wait"
 grep -qx "signalled=143" out || fail "a death by signal did not come back through wait"
 grep -qx "killed=143" out || fail "kill between build processes did not work"
+grep -qx "kill-at-once-failed=0" out || fail "kill right after & failed: $(grep kill-at-once out)"
+# (A question for the message port of a process that has none yet waits
+# for it, as the proc server does, instead of failing at once.)
+waited=$(sed -n 's/^msgport-wait: ok after \([0-9]*\) ms (set: ok)$/\1/p' out)
+case $waited in
+  '' | *[!0-9]*) fail "proc_getmsgport did not wait for the port: $(grep msgport-wait out)" ;;
+esac
+[ "$waited" -ge 1500 ] || fail "proc_getmsgport answered after $waited ms, before the port was there"
 grep -qx "pipe=3" out || fail "a pipeline did not work inside"
 grep -q "^ps=[0-9]" out || fail "ps inside listed nothing: $(cat err)"
 grep "^ps=" out | grep -q " $secret " && fail "ps inside lists a host process"
