@@ -52,6 +52,8 @@ phase make make
 phase check make check
 # The test harness's summary (automake prints it; so does the small one).
 sed -n 's/^# \(TOTAL\|PASS\|SKIP\|XFAIL\|FAIL\|XPASS\|ERROR\): *\([0-9]*\)$/accept-check '"$WHERE"' \1 \2/p' ../check.log
+# And each test's result, to tell which one differs.
+sed -n 's/^\(PASS\|SKIP\|XFAIL\|FAIL\|XPASS\|ERROR\): \(.*\)$/accept-test '"$WHERE"' \1 \2/p' ../check.log
 phase install make install DESTDIR="$out"
 SH
 env_common="PATH=/opt/tools/bin:/bin PREFIX=$prefix HOME=/homeless-shelter LC_ALL=C"
