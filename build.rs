@@ -122,6 +122,10 @@ mod generate {
         let nowait_user = out.join("nowaitUser.c");
         let nowait_header = out.join("nowait_U.h");
         run_mig_user(&include, &mig_dir.join("nowait.defs"), &nowait_user, &nowait_header);
+        // A notice as a client could forge it (our own .defs), for tests.
+        let notice_user = out.join("noticeUser.c");
+        let notice_header = out.join("notice_U.h");
+        run_mig_user(&include, &mig_dir.join("notice.defs"), &notice_user, &notice_header);
         let defaults = out.join("defaults.c");
         std::fs::write(&defaults, weak_defaults(&headers)).expect("write defaults.c");
         let demux = out.join("demux.c");
@@ -138,6 +142,7 @@ mod generate {
             .file(&defaults)
             .file(&demux)
             .file(&nowait_user)
+            .file(&notice_user)
             .file(mig_dir.join("hurd-sys-glue.c"))
             .define("_GNU_SOURCE", None)
             .warnings(false)
@@ -152,7 +157,7 @@ mod generate {
              #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
              #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <hurd/hurd_types.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
-        for h in headers.iter().chain([&nowait_header]) {
+        for h in headers.iter().chain([&nowait_header, &notice_header]) {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
         }
         // Constants the headers define as casts, which bindgen cannot read

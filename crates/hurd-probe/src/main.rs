@@ -40,6 +40,10 @@
 //!                                one 2 s later: print what the question
 //!                                got and how long it took (a proc server
 //!                                waits, as a fork's child tells its port)
+//!   hurd-probe forge-no-senders PATH
+//!                                look PATH up, send its port a no-senders
+//!                                notice as the kernel would, and say
+//!                                whether the port still answers
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -65,6 +69,7 @@ const PROGRAM: Program = Program {
         "with-ids UID GID CMD [ARG...]",
         "task-race COUNT",
         "msgport-wait",
+        "forge-no-senders PATH",
         "known-pids",
         "proc-peek PID",
         "exec-outside PATH",
@@ -120,6 +125,7 @@ enum Question {
     As(u32, u32, Vec<String>),
     TaskRace(u32),
     MsgportWait,
+    ForgeNoSenders(std::path::PathBuf),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -169,6 +175,7 @@ fn parse(args: &[String]) -> Result<Question, String> {
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
         [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait),
+        [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
         [cmd, pid] if cmd == "proc-peek" => {
             pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
@@ -284,6 +291,16 @@ fn ask(question: &Question) -> Result<String, String> {
             let (got, waited) = asker.join().map_err(|_| "the asking thread panicked".to_owned())?;
             let _ = hurd::process::terminate_task(&task);
             Ok(format!("msgport-wait: {} after {} ms (set: {})", told(got), waited.as_millis(), told(set)))
+        }
+        Question::ForgeNoSenders(path) => {
+            // Look PATH up, tell its server that the port has no senders
+            // left (which it has: ours), and use the port again.
+            let node = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            hurd::fs::stat(&node).map_err(|e| format!("stat before: {e}"))?;
+            hurd::port::forge_no_senders(&node, 1).map_err(|e| format!("sending the notice: {e}"))?;
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let after = hurd::fs::stat(&node).map(drop).map_err(|e| e.code());
+            Ok(format!("forge-no-senders: the port afterwards: {}", told(after)))
         }
         Question::KnownPids => {
             let (pid, ppid, pgrp, sid) = hurd::process::known_ids();
@@ -407,6 +424,7 @@ mod tests {
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
         assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait));
+        assert_eq!(parse(&s(&["forge-no-senders", "/r"])), Ok(Question::ForgeNoSenders("/r".into())));
         assert!(parse(&s(&["task-race", "0"])).is_err());
         assert!(parse(&s(&["task-race", "x"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));

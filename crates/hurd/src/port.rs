@@ -82,6 +82,15 @@ pub fn request_notification(name: RawPort, what: Notification, notify: RawPort) 
     Ok(())
 }
 
+/// Sends `port` a no-senders notice, as the kernel would when its last
+/// send right is gone (after `mscount` were made): what any holder of a
+/// send right can forge. For tests of servers, which must not take it
+/// for the kernel's.
+pub fn forge_no_senders(port: &SendRight, mscount: u32) -> Result<(), Errno> {
+    // SAFETY: the right is copied into the message; no answer comes.
+    check(unsafe { raw::hurd_sys_notice_no_senders(port.as_raw(), mscount as _) })
+}
+
 /// Why a port operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {

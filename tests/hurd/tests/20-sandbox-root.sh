@@ -146,6 +146,14 @@ wait "$holder" 2> /dev/null || true
 sleep 1
 settrans -g "$root" 2> err || fail "settrans -g failed with no client left (the roots kept held it): $(cat err)"
 
+# A client that sends the root it holds (kept, and handed to every client
+# of its identity) a no-senders notice, as the kernel would, ends nothing.
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed for the forged notice"
+out=$(hurd-probe forge-no-senders "$root" 2>&1)
+[ "$out" = "forge-no-senders: the port afterwards: ok" ] || fail "a forged no-senders notice ended the root: $out"
+ls "$root/etc" > /dev/null || fail "the environment no longer answers after a forged no-senders notice"
+settrans -g "$root" || fail "settrans -g failed after a forged no-senders notice"
+
 # Killed outright: nothing is left, and the node is what it was.
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the third time"
 pid=$(pids sandbox-root "$here/spec.json")
