@@ -122,6 +122,11 @@ mod generate {
         let nowait_user = out.join("nowaitUser.c");
         let nowait_header = out.join("nowait_U.h");
         run_mig_user(&include, &mig_dir.join("nowait.defs"), &nowait_user, &nowait_header);
+        // Answers sent after the request's routine has returned (a wait
+        // that blocks holds no thread): the sysroot's reply interface.
+        let process_reply_user = out.join("process_replyUser.c");
+        let process_reply_header = out.join("process_reply_U.h");
+        run_mig_user(&include, &include.join("hurd/process_reply.defs"), &process_reply_user, &process_reply_header);
         // A notice as a client could forge it (our own .defs), for tests.
         let notice_user = out.join("noticeUser.c");
         let notice_header = out.join("notice_U.h");
@@ -143,6 +148,7 @@ mod generate {
             .file(&demux)
             .file(&nowait_user)
             .file(&notice_user)
+            .file(&process_reply_user)
             .file(mig_dir.join("hurd-sys-glue.c"))
             .define("_GNU_SOURCE", None)
             .warnings(false)
@@ -157,7 +163,7 @@ mod generate {
              #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
              #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <hurd/hurd_types.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
-        for h in headers.iter().chain([&nowait_header, &notice_header]) {
+        for h in headers.iter().chain([&nowait_header, &notice_header, &process_reply_header]) {
             let _ = writeln!(wrapper, "#include \"{}\"", h.display());
         }
         // Constants the headers define as casts, which bindgen cannot read

@@ -25,6 +25,46 @@ pub type Rusage = raw::rusage_t;
 /// What `proc_wait` answers (the client side's type: one meaning).
 pub use hurd::procserver::Waited;
 
+/// The answer of a `proc_wait` given after its routine returned: the
+/// client's reply port (a send-once right), answered once. Dropped
+/// unanswered, it answers EINTR (the C library asks again).
+#[derive(Debug)]
+pub struct WaitReply {
+    port: RawPort,
+}
+
+impl WaitReply {
+    /// Sends the answer.
+    pub fn answer(mut self, result: Result<Waited, Errno>) {
+        let port = std::mem::replace(&mut self.port, raw::MACH_PORT_NULL);
+        send_wait_reply(port, result);
+    }
+}
+
+impl Drop for WaitReply {
+    fn drop(&mut self) {
+        if self.port != raw::MACH_PORT_NULL {
+            send_wait_reply(self.port, Err(Errno::EINTR));
+        }
+    }
+}
+
+fn send_wait_reply(port: RawPort, result: Result<Waited, Errno>) {
+    let (code, w) = match result {
+        Ok(w) => (0, w),
+        Err(e) => (e.0, Waited { status: 0, sigcode: 0, rusage: Default::default(), pid: 0 }),
+    };
+    // SAFETY: moves the send-once right the request brought, which the
+    // routine kept; a reply to a send-once right never waits for room.
+    let sent = unsafe {
+        raw::proc_wait_reply(port, raw::MACH_MSG_TYPE_MOVE_SEND_ONCE as _, code, w.status, w.sigcode, w.rusage, w.pid)
+    };
+    if sent != 0 {
+        // (The client is gone: the right went with the failed message.)
+        log::debug!("answering a wait later: {}", Errno(sent));
+    }
+}
+
 /// A set of processes named by one id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Members {
@@ -187,6 +227,14 @@ pub trait Process: Forward {
     fn wait(&self, pid: i32, options: i32, waitid: bool) -> Result<Waited, Errno> {
         let _ = (pid, options);
         Err(unsupported(if waitid { "proc_waitid" } else { "proc_wait" }))
+    }
+
+    /// `proc_wait`, answered now (`Some`) or later: a wait that would
+    /// block takes `later` and answers through it when a child fits,
+    /// holding no thread meanwhile (`None`). By default, [`Process::wait`].
+    fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
+        let _ = later;
+        self.wait(pid, options, false).map(Some)
     }
 
     /// `proc_getpgrp` of `pid`.
@@ -522,7 +570,7 @@ unsafe fn wait_routine(
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn S_proc_wait(
     process: raw::hurd_sys_object_t,
-    _reply: RawPort,
+    reply: RawPort,
     _reply_poly: raw::mach_msg_type_name_t,
     pid: raw::pid_t,
     options: c_int,
@@ -531,8 +579,27 @@ pub unsafe extern "C" fn S_proc_wait(
     rusage: *mut raw::rusage_t,
     pid_status: *mut raw::pid_t,
 ) -> raw::kern_return_t {
-    // SAFETY: as the routine's own.
-    unsafe { wait_routine(process, "proc_wait", false, pid, options, status, sigcode, rusage, pid_status) }
+    let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let mut later = Some(WaitReply { port: reply });
+        let result = p.wait_later(pid, options, &mut later);
+        let Some(unused) = later else {
+            // Taken: it answers; the message server sends nothing now.
+            return Err(Errno(raw::MIG_NO_REPLY));
+        };
+        // The stub answers through the same right.
+        std::mem::forget(unused);
+        let Some(waited) = result? else { return Err(Errno::EIO) };
+        // SAFETY: the out-parameters are the stub's.
+        unsafe {
+            *status = waited.status;
+            *sigcode = waited.sigcode;
+            *rusage = waited.rusage;
+            *pid_status = waited.pid;
+        }
+        Ok(())
+    };
+    // SAFETY: the stub holds the object for this call.
+    unsafe { on_process(process, "proc_wait", body) }
 }
 
 /// # Safety

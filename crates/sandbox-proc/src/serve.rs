@@ -32,7 +32,7 @@ use hurd::port::{Notification, RawPort, ReceiveRight, SendRight, request_notific
 use hurd::procserver as host;
 use hurd_server::Forward;
 use hurd_server::ports::{self, Object};
-use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, Waited};
+use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, WaitReply, Waited};
 use hurd_server::task_notify::{DEATHS, NEW_TASK, NewTask};
 
 use crate::namespace::{Namespace, Newids, Reaped, Set, Snapshot};
@@ -90,6 +90,20 @@ pub struct Ns {
     /// Every task the host told us was made inside, member or not yet:
     /// ended too at teardown (the dead are dropped as more come).
     made: Mutex<Vec<SendRight>>,
+    /// Members' waits that found no child ended yet: answered when one
+    /// ends (or the waiter does, or is interrupted), holding no thread.
+    pending: Mutex<Vec<Pending>>,
+}
+
+/// A `proc_wait` to be answered later.
+#[derive(Debug)]
+struct Pending {
+    waiter: u32,
+    pid: i32,
+    /// The waiter's port's interrupts, and the request's number there.
+    interrupts: Arc<Interrupts>,
+    seqno: u32,
+    reply: WaitReply,
 }
 
 /// A process of the namespace.
@@ -127,6 +141,20 @@ impl Ns {
             stopped: Mutex::new(BTreeSet::new()),
             sessions: Mutex::new(BTreeMap::new()),
             made: Mutex::new(Vec::new()),
+            pending: Mutex::new(Vec::new()),
+        });
+        // Waits answered later look at the host's list every second too (a
+        // death whose notice is late), as long as the namespace is there.
+        let weak = Arc::downgrade(&ns);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let Some(ns) = weak.upgrade() else { return };
+                if !ns.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                    let _ = ns.live();
+                    ns.answer_pending();
+                }
+            }
         });
         let notices: Arc<dyn NewTask> = Arc::new(Notices(Arc::downgrade(&ns)));
         let _ = ns.deaths.set(ports::serve(Object::new(&DEATHS, notices.clone()))?);
@@ -191,7 +219,7 @@ impl Ns {
 
     /// A proc port of ours for `entry`.
     fn serve(self: &Arc<Self>, entry: Arc<Entry>) -> Result<SendRight, Errno> {
-        let member = Arc::new(Member { ns: self.clone(), entry, interrupts: Interrupts::default() });
+        let member = Arc::new(Member { ns: self.clone(), entry, interrupts: Arc::default() });
         let object = Object::new(&PROCESS, member.clone() as Arc<dyn Process>).with_forward(member);
         ports::serve(object).map_err(|_| Errno::ENOMEM)
     }
@@ -267,6 +295,38 @@ impl Ns {
         }
         if let Some(before) = before {
             self.tell(&before, None);
+        }
+        self.answer_pending();
+    }
+
+    /// Answers every pending wait that can be answered now: a child that
+    /// fits has ended (it is reaped), none fits any more (ECHILD), or the
+    /// waiter is gone or was interrupted (EINTR).
+    fn answer_pending(&self) {
+        let answers: Vec<(WaitReply, Result<Waited, Errno>)> = {
+            let mut table = self.table();
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut answers = Vec::new();
+            let mut i = 0;
+            while i < pending.len() {
+                let p = &pending[i];
+                let answer = match table.reap(Some(p.waiter), p.pid) {
+                    Reaped::Child(child, status) => {
+                        Some(Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }))
+                    }
+                    Reaped::None => Some(Err(Errno::ECHILD)),
+                    Reaped::Wait if !table.alive(p.waiter) || p.interrupts.since(p.seqno) => Some(Err(Errno::EINTR)),
+                    Reaped::Wait => None,
+                };
+                match answer {
+                    Some(answer) => answers.push((pending.swap_remove(i).reply, answer)),
+                    None => i += 1,
+                }
+            }
+            answers
+        };
+        for (reply, answer) in answers {
+            reply.answer(answer);
         }
     }
 
@@ -484,7 +544,7 @@ impl Process for Admission {
 struct Member {
     ns: Arc<Ns>,
     entry: Arc<Entry>,
-    interrupts: Interrupts,
+    interrupts: Arc<Interrupts>,
 }
 
 /// The last `interrupt_operation` a port of ours received, by its number
@@ -500,18 +560,19 @@ impl Interrupts {
         // Waits look again (they hold the table while they check).
         drop(ns.table());
         ns.ended.notify_all();
+        ns.answer_pending();
+    }
+
+    /// Whether an interrupt came after the request numbered `request`.
+    fn since(&self, request: u32) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|i| hurd_server::message::interrupts(i, request))
     }
 
     /// Whether an interrupt came after the request being served on this
     /// thread.
     fn since_this_request(&self) -> impl Fn() -> bool + '_ {
         let request = hurd_server::message::request_seqno();
-        move || {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_some_and(|i| hurd_server::message::interrupts(i, request))
-        }
+        move || self.since(request)
     }
 }
 
@@ -688,6 +749,42 @@ impl Process for Member {
             }
         })?;
         Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 })
+    }
+
+    /// `proc_wait`: a wait that finds no child ended yet is answered when
+    /// one ends (`Ns::answer_pending`), holding no server thread: every
+    /// build process may wait at once (a `make -j` tree of shells), and
+    /// no number of waits keeps the rest of the environment from being
+    /// served.
+    fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
+        const WNOHANG: i32 = 1;
+        let pid = if pid < -1 { -1 } else { pid };
+        let me = self.entry.pid;
+        self.ns.sweep(false);
+        // Held while the wait is kept, so that an end told meanwhile
+        // (which takes the table first) finds it.
+        let mut table = self.ns.table();
+        match table.reap(Some(me), pid) {
+            Reaped::Child(child, status) => {
+                return Ok(Some(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }));
+            }
+            Reaped::None => return Err(Errno::ECHILD),
+            Reaped::Wait if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
+            Reaped::Wait => {}
+        }
+        if !table.alive(me) {
+            return Err(Errno::EINTR);
+        }
+        let reply = later.take().ok_or(Errno::EIO)?;
+        let seqno = hurd_server::message::request_seqno();
+        let pending = Pending { waiter: me, pid, interrupts: self.interrupts.clone(), seqno, reply };
+        self.ns.pending.lock().unwrap_or_else(|e| e.into_inner()).push(pending);
+        drop(table);
+        // (An interrupt that came before the wait was kept.)
+        if self.interrupts.since(seqno) {
+            self.ns.answer_pending();
+        }
+        Ok(None)
     }
 
     fn set_msgport(&self, msgport: SendRight) -> Result<Option<SendRight>, Errno> {

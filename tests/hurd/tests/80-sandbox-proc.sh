@@ -132,6 +132,29 @@ out=$(timeout 150 "$sr" exec "$root" -- /bin/sh -c '
 [ "$out" = "after=0" ] || fail "a wait that took a signal ended as '$out' ($(cat trap.err))"
 grep -q caught trap.err || fail "the signal did not reach the waiting shell: $(cat trap.err)"
 
+# More processes waiting at once than sandbox-root has server threads
+# (256): waits hold none, so the children can still end (which asks the
+# proc server) and lookups are still answered. Each of 260 subshells
+# waits for a child of its own that reads a pipe, which stays open until
+# all are there and the writer is killed (forks only: no exec).
+out=$(timeout 400 "$sr" exec "$root" -- /bin/sh -c '
+  cd /tmp/guix-build-p.drv-0
+  sh -c "echo \$\$ > writer; exec sleep 300" | {
+    exec 3<&0
+    i=0 pids=
+    while [ $i -lt 260 ]; do ( (read x <&3); exit 7 ) & pids="$pids $!"; i=$((i + 1)); done
+    ls / > /dev/null && echo "lookup=ok"
+    kill "$(cat writer)"
+    n=0
+    for p in $pids; do
+      if wait "$p"; then s=0; else s=$?; fi
+      if [ $s = 7 ]; then n=$((n + 1)); else echo "pid $p: status $s" >&2; fi
+    done
+    echo "waited=$n"
+  }' 2> many.err) || fail "260 processes waiting at once: $out $(tail -n 5 many.err)"
+[ "$out" = "$(printf 'lookup=ok\nwaited=260')" ] ||
+  fail "260 processes waiting at once: '$out' $(tail -n 5 many.err; echo "the translator said:"; tail -n 20 translator.log)"
+
 # With every build process gone, nothing holds the environment: a plain
 # goaway leaves.
 settrans -g "$root" || fail "settrans -g failed with no build process left"
