@@ -595,7 +595,7 @@ impl Member {
         }
         // A process that has ended sends nothing more: one that still
         // asks was taken for dead.
-        log::info!("PID {} asks after its end was recorded", self.entry.pid);
+        log::debug!("PID {} asks after its end was recorded", self.entry.pid);
         Err(Errno::ESRCH)
     }
 
