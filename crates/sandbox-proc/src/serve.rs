@@ -95,6 +95,16 @@ pub struct Ns {
     pending: Mutex<Vec<Pending>>,
 }
 
+/// Which pending waits an event concerns.
+#[derive(Debug, Clone, Copy)]
+enum Concerned<'a> {
+    All,
+    /// Those of these waiters.
+    Waiters(&'a [u32]),
+    /// Those that came to the port with these interrupts.
+    Port(*const Interrupts),
+}
+
 /// A `proc_wait` to be answered later.
 #[derive(Debug)]
 struct Pending {
@@ -152,7 +162,7 @@ impl Ns {
                 let Some(ns) = weak.upgrade() else { return };
                 if !ns.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
                     let _ = ns.live();
-                    ns.answer_pending();
+                    ns.answer_pending(Concerned::All);
                 }
             }
         });
@@ -296,13 +306,17 @@ impl Ns {
         if let Some(before) = before {
             self.tell(&before, None);
         }
-        self.answer_pending();
+        // Its parent's waits, and its own (it is gone: EINTR).
+        let waiters: Vec<u32> = std::iter::once(pid).chain(parent).collect();
+        self.answer_pending(Concerned::Waiters(&waiters));
     }
 
-    /// Answers every pending wait that can be answered now: a child that
-    /// fits has ended (it is reaped), none fits any more (ECHILD), or the
-    /// waiter is gone or was interrupted (EINTR).
-    fn answer_pending(&self) {
+    /// Answers every pending wait among `which` that can be answered now:
+    /// a child that fits has ended (it is reaped), none fits any more
+    /// (ECHILD), or the waiter is gone or was interrupted (EINTR). (Only
+    /// those an event concerns are looked at: with hundreds waiting, a
+    /// look at all of them on every end would hold the table for long.)
+    fn answer_pending(&self, which: Concerned<'_>) {
         let answers: Vec<(WaitReply, Result<Waited, Errno>)> = {
             let mut table = self.table();
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -310,6 +324,15 @@ impl Ns {
             let mut i = 0;
             while i < pending.len() {
                 let p = &pending[i];
+                let concerned = match which {
+                    Concerned::All => true,
+                    Concerned::Waiters(waiters) => waiters.contains(&p.waiter),
+                    Concerned::Port(interrupts) => std::ptr::eq(Arc::as_ptr(&p.interrupts), interrupts),
+                };
+                if !concerned {
+                    i += 1;
+                    continue;
+                }
                 let answer = match table.reap(Some(p.waiter), p.pid) {
                     Reaped::Child(child, status) => {
                         Some(Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }))
@@ -560,7 +583,7 @@ impl Interrupts {
         // Waits look again (they hold the table while they check).
         drop(ns.table());
         ns.ended.notify_all();
-        ns.answer_pending();
+        ns.answer_pending(Concerned::Port(self));
     }
 
     /// Whether an interrupt came after the request numbered `request`.
@@ -782,7 +805,7 @@ impl Process for Member {
         drop(table);
         // (An interrupt that came before the wait was kept.)
         if self.interrupts.since(seqno) {
-            self.ns.answer_pending();
+            self.ns.answer_pending(Concerned::Port(Arc::as_ptr(&self.interrupts)));
         }
         Ok(None)
     }
