@@ -532,16 +532,34 @@ pub unsafe extern "C" fn S_proc_getmsgport(
     unsafe { on_process(process, "proc_getmsgport", body) }
 }
 
-/// `proc_wait` and `proc_waitid`: answered when the process waited for
-/// is, on a thread of the pool that waits meanwhile.
+/// Writes what a wait answers into the stub's out-parameters.
+///
+/// # Safety
+/// The pointers are a wait routine's out-parameters.
+unsafe fn write_waited(
+    waited: Waited,
+    status: *mut c_int,
+    sigcode: *mut c_int,
+    rusage: *mut raw::rusage_t,
+    pid_status: *mut raw::pid_t,
+) {
+    // SAFETY: see above.
+    unsafe {
+        *status = waited.status;
+        *sigcode = waited.sigcode;
+        *rusage = waited.rusage;
+        *pid_status = waited.pid;
+    }
+}
+
+/// `proc_waitid`: answered when the process waited for is, on a thread
+/// of the pool that waits meanwhile (the reply interface has no answer
+/// for it to send later).
 ///
 /// # Safety
 /// The out-parameters are the stub's.
-#[allow(clippy::too_many_arguments)]
-unsafe fn wait_routine(
+unsafe fn waitid_routine(
     process: raw::hurd_sys_object_t,
-    routine: &str,
-    waitid: bool,
     pid: raw::pid_t,
     options: c_int,
     status: *mut c_int,
@@ -550,18 +568,13 @@ unsafe fn wait_routine(
     pid_status: *mut raw::pid_t,
 ) -> raw::kern_return_t {
     let body = |p: &Arc<dyn Process>, _: &Slot| {
-        let waited = p.wait(pid, options, waitid)?;
+        let waited = p.wait(pid, options, true)?;
         // SAFETY: the out-parameters are the stub's.
-        unsafe {
-            *status = waited.status;
-            *sigcode = waited.sigcode;
-            *rusage = waited.rusage;
-            *pid_status = waited.pid;
-        }
+        unsafe { write_waited(waited, status, sigcode, rusage, pid_status) };
         Ok(())
     };
     // SAFETY: the stub holds the object for this call.
-    unsafe { on_process(process, routine, body) }
+    unsafe { on_process(process, "proc_waitid", body) }
 }
 
 /// # Safety
@@ -590,12 +603,7 @@ pub unsafe extern "C" fn S_proc_wait(
         std::mem::forget(unused);
         let Some(waited) = result? else { return Err(Errno::EIO) };
         // SAFETY: the out-parameters are the stub's.
-        unsafe {
-            *status = waited.status;
-            *sigcode = waited.sigcode;
-            *rusage = waited.rusage;
-            *pid_status = waited.pid;
-        }
+        unsafe { write_waited(waited, status, sigcode, rusage, pid_status) };
         Ok(())
     };
     // SAFETY: the stub holds the object for this call.
@@ -618,7 +626,7 @@ pub unsafe extern "C" fn S_proc_waitid(
     pid_status: *mut raw::pid_t,
 ) -> raw::kern_return_t {
     // SAFETY: as the routine's own.
-    unsafe { wait_routine(process, "proc_waitid", true, pid, options, status, sigcode, rusage, pid_status) }
+    unsafe { waitid_routine(process, pid, options, status, sigcode, rusage, pid_status) }
 }
 
 /// # Safety

@@ -95,6 +95,14 @@ pub struct Ns {
     pending: Mutex<Vec<Pending>>,
 }
 
+/// `proc_wait`'s option: answer at once.
+const WNOHANG: i32 = 1;
+
+/// What a wait answers for `child`, ended with `status`.
+fn waited(child: u32, status: i32) -> Waited {
+    Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }
+}
+
 /// Which pending waits an event concerns.
 #[derive(Debug, Clone, Copy)]
 enum Concerned<'a> {
@@ -174,6 +182,13 @@ impl Ns {
 
     fn table(&self) -> std::sync::MutexGuard<'_, Namespace> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the requests blocked on `ended` to look again (taking the
+    /// table first: each holds it while it checks, until it waits).
+    fn wake_waiters(&self) {
+        drop(self.table());
+        self.ended.notify_all();
     }
 
     /// The admission port, for `sandbox-root exec`.
@@ -334,9 +349,7 @@ impl Ns {
                     continue;
                 }
                 let answer = match table.reap(Some(p.waiter), p.pid) {
-                    Reaped::Child(child, status) => {
-                        Some(Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }))
-                    }
+                    Reaped::Child(child, status) => Some(Ok(waited(child, status))),
                     Reaped::None => Some(Err(Errno::ECHILD)),
                     Reaped::Wait if !table.alive(p.waiter) || p.interrupts.since(p.seqno) => Some(Err(Errno::EINTR)),
                     Reaped::Wait => None,
@@ -419,7 +432,6 @@ impl Ns {
         options: i32,
         interrupted: &dyn Fn() -> bool,
     ) -> Result<(u32, i32), Errno> {
-        const WNOHANG: i32 = 1;
         // A process that said how it ends may be gone already while its
         // death's notice is on its way (its parent may have had the
         // host's SIGCHLD): its task's name says so at once.
@@ -558,7 +570,7 @@ impl Process for Admission {
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
         let interrupted = self.1.since_this_request();
         let (pid, status) = self.0.wait(None, pid, options, &interrupted)?;
-        Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: pid as i32 })
+        Ok(waited(pid, status))
     }
 }
 
@@ -580,9 +592,7 @@ struct Interrupts(Mutex<Option<u32>>);
 impl Interrupts {
     fn interrupted(&self, seqno: u32, ns: &Ns) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(seqno);
-        // Waits look again (they hold the table while they check).
-        drop(ns.table());
-        ns.ended.notify_all();
+        ns.wake_waiters();
         ns.answer_pending(Concerned::Port(self));
     }
 
@@ -771,7 +781,7 @@ impl Process for Member {
                 _ => log::debug!("PID {} waiting for {pid}: {e}", self.entry.pid),
             }
         })?;
-        Ok(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 })
+        Ok(waited(child, status))
     }
 
     /// `proc_wait`: a wait that finds no child ended yet is answered when
@@ -780,7 +790,6 @@ impl Process for Member {
     /// no number of waits keeps the rest of the environment from being
     /// served.
     fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
-        const WNOHANG: i32 = 1;
         let pid = if pid < -1 { -1 } else { pid };
         let me = self.entry.pid;
         self.ns.sweep(false);
@@ -789,7 +798,7 @@ impl Process for Member {
         let mut table = self.ns.table();
         match table.reap(Some(me), pid) {
             Reaped::Child(child, status) => {
-                return Ok(Some(Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }));
+                return Ok(Some(waited(child, status)));
             }
             Reaped::None => return Err(Errno::ECHILD),
             Reaped::Wait if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
@@ -816,8 +825,7 @@ impl Process for Member {
         request_notification(msgport.as_raw(), Notification::DeadName, deaths.as_raw())?;
         let old = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport);
         // Whoever waits for it (`proc_getmsgport`) looks again.
-        drop(self.ns.table());
-        self.ns.ended.notify_all();
+        self.ns.wake_waiters();
         Ok(old)
     }
 
