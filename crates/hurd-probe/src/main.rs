@@ -44,6 +44,13 @@
 //!                                look PATH up, send its port a no-senders
 //!                                notice as the kernel would, and say
 //!                                whether the port still answers
+//!   hurd-probe goaway-after-close NODE COUNT NAME
+//!                                hold COUNT ports to NODE/NAME, let them
+//!                                all go, and at once ask the translator on
+//!                                NODE to go away (not forced): print its
+//!                                answer (ports a client has let go, whose
+//!                                no-senders notices are still queued,
+//!                                hold nothing)
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -70,6 +77,7 @@ const PROGRAM: Program = Program {
         "task-race COUNT",
         "msgport-wait",
         "forge-no-senders PATH",
+        "goaway-after-close NODE COUNT NAME",
         "known-pids",
         "proc-peek PID",
         "exec-outside PATH",
@@ -126,6 +134,7 @@ enum Question {
     TaskRace(u32),
     MsgportWait,
     ForgeNoSenders(std::path::PathBuf),
+    GoawayAfterClose(std::path::PathBuf, u32, String),
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -176,6 +185,10 @@ fn parse(args: &[String]) -> Result<Question, String> {
         },
         [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait),
         [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
+        [cmd, node, count, name] if cmd == "goaway-after-close" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Question::GoawayAfterClose(node.into(), n, name.clone())),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
         [cmd, pid] if cmd == "proc-peek" => {
             pid.parse().map(Question::ProcPeek).map_err(|_| format!("PID must be a number, not {pid:?}"))
         }
@@ -291,6 +304,22 @@ fn ask(question: &Question) -> Result<String, String> {
             let (got, waited) = asker.join().map_err(|_| "the asking thread panicked".to_owned())?;
             let _ = hurd::process::terminate_task(&task);
             Ok(format!("msgport-wait: {} after {} ms (set: {})", told(got), waited.as_millis(), told(set)))
+        }
+        Question::GoawayAfterClose(node, count, name) => {
+            let at = hurd::fs::lookup(node, hurd::fs::O_NOTRANS, 0).map_err(|e| e.to_string())?;
+            let control = hurd::fs::translator_control(&at).map_err(|e| e.to_string())?;
+            let path = node.join(name);
+            let held = (0..*count)
+                .map(|_| hurd::fs::lookup(&path, hurd::fs::O_READ, 0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            drop(held);
+            let answer = match hurd::fs::goaway(&control, 0) {
+                Ok(()) => Ok(()),
+                Err(hurd::fs::FsError::Control { code, .. }) => Err(code),
+                Err(e) => return Err(e.to_string()),
+            };
+            Ok(format!("goaway-after-close: {}", told(answer)))
         }
         Question::ForgeNoSenders(path) => {
             // Look PATH up, tell its server that the port has no senders
@@ -425,6 +454,11 @@ mod tests {
         assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
         assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait));
         assert_eq!(parse(&s(&["forge-no-senders", "/r"])), Ok(Question::ForgeNoSenders("/r".into())));
+        assert_eq!(
+            parse(&s(&["goaway-after-close", "/r", "300", "etc"])),
+            Ok(Question::GoawayAfterClose("/r".into(), 300, "etc".into()))
+        );
+        assert!(parse(&s(&["goaway-after-close", "/r", "0", "etc"])).is_err());
         assert!(parse(&s(&["task-race", "0"])).is_err());
         assert!(parse(&s(&["task-race", "x"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));

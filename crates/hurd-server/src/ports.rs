@@ -244,14 +244,13 @@ pub const PORTS_MAX: usize = 1 << 16;
 /// the translator up: what keeps a translator that serves nodes itself
 /// from leaving.
 pub fn open_ports() -> usize {
-    // (A kept port is counted while a client holds it: the kernel's count
-    // of its send rights says so.)
+    // The kernel's count of each port's send rights, not the entries
+    // alone: a client that has just ended (its parent waited for it, and
+    // then asks for a goaway) has no rights left, while the no-senders
+    // notices of its ports may still be queued behind other requests.
+    // (A kept port is never told of, so only the count says it is free.)
     slots().map_or(0, |slots| {
-        slots
-            .values()
-            .filter(|s| s.class.holds_up && !s.own)
-            .filter(|s| !s.kept || s.port.has_senders().unwrap_or(true))
-            .count()
+        slots.values().filter(|s| s.class.holds_up && !s.own).filter(|s| s.port.has_senders().unwrap_or(true)).count()
     })
 }
 

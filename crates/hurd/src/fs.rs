@@ -116,6 +116,14 @@ pub fn translator_control(node: &SendRight) -> Result<SendRight, FsError> {
         .ok_or(FsError::Control { rpc: "file_get_translator_cntl", code: Errno::EIO })
 }
 
+/// Asks the translator behind `control` to go away (`fsys_goaway` with
+/// `flags`): EBUSY when it stays.
+pub fn goaway(control: &SendRight, flags: i32) -> Result<(), FsError> {
+    // SAFETY: a call on a send right we hold, with no out-parameters.
+    let code = unsafe { raw::fsys_goaway(control.as_raw(), flags) };
+    check(code).map_err(|code| FsError::Control { rpc: "fsys_goaway", code })
+}
+
 /// A translator's options, from its control port (`fsys_get_options`).
 pub fn options(control: &SendRight) -> Result<Vec<String>, FsError> {
     let rpc = |data: &mut raw::data_t, len: &mut raw::mach_msg_type_number_t| {

@@ -154,6 +154,15 @@ out=$(hurd-probe forge-no-senders "$root" 2>&1)
 ls "$root/etc" > /dev/null || fail "the environment no longer answers after a forged no-senders notice"
 settrans -g "$root" || fail "settrans -g failed after a forged no-senders notice"
 
+# A client that has just let its ports go holds nothing, though their
+# no-senders notices may still be queued when a goaway comes (as when a
+# build's last process ends and the daemon at once asks for a goaway).
+settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed for the goaway after close"
+out=$(hurd-probe goaway-after-close "$root" 300 etc 2>&1)
+[ "$out" = "goaway-after-close: ok" ] || fail "a goaway right after a client let its ports go: $out"
+sleep 1
+[ "$(processes sandbox-root "$here/spec.json")" = 0 ] || fail "sandbox-root is still there after its goaway"
+
 # Killed outright: nothing is left, and the node is what it was.
 settrans -a "$root" "$sr" "$here/spec.json" || fail "settrans failed the third time"
 pid=$(pids sandbox-root "$here/spec.json")
