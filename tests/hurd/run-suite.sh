@@ -37,5 +37,14 @@ for t in /test/tests/*.sh; do
     sed 's/^/    /' "/tmp/$name.out" > "/tmp/$name.indented"
     show "/tmp/$name.indented"
     echo "    (exit status $status)"
+    # What a failed test left running (a translator whose arguments are
+    # in its directory) must not count against the tests after it.
+    left=0
+    for f in /proc/[0-9]*/cmdline; do
+      case $(tr '\0' ' ' < "$f" 2> /dev/null) in
+        *"/tmp/work-$name/"*) p=${f#/proc/}; kill -9 "${p%/cmdline}" 2> /dev/null && left=$((left + 1)) ;;
+      esac
+    done
+    [ "$left" = 0 ] || echo "    (ended $left processes it left running)"
   fi
 done

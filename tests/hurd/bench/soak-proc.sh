@@ -83,10 +83,11 @@ while [ "$c" -le "$cycles" ]; do
 done
 # A translator answers its goaway and then exits: give the last round's a
 # few seconds to be gone.
+# (Only this soak's own: their specs are in $here.)
 count_sandbox_roots() {
   n=0
   for f in /proc/[0-9]*/cmdline; do
-    case $(tr '\0' ' ' < "$f" 2> /dev/null) in *sandbox-root*) n=$((n + 1)) ;; esac
+    case $(tr '\0' ' ' < "$f" 2> /dev/null) in *sandbox-root*"$here/s"*) n=$((n + 1)) ;; esac
   done
   echo "$n"
 }
