@@ -21,8 +21,8 @@ use crate::routine::prototypes_agree;
 #[unsafe(no_mangle)]
 pub extern "C" fn S_interrupt_operation(object: RawPort, seqno: raw::mach_port_seqno_t) -> raw::kern_return_t {
     let Some(slot) = crate::ports::lookup(object) else { return 0 };
-    if slot.forward_to("interrupt_operation").is_some() {
-        crate::message::forward_this_request();
+    if let Some(to) = slot.forward_to("interrupt_operation") {
+        crate::message::forward_this_request(to);
     } else if let Some(process) = slot.get::<Arc<dyn Process>>() {
         process.interrupted(seqno);
     }

@@ -206,8 +206,10 @@ thread_local! {
     /// Rights a routine answered by copying them into the reply: kept
     /// until the reply has been sent (the next request on this thread).
     static HELD: std::cell::RefCell<Vec<SendRight>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Set when the routine found that its node forwards the request.
-    static FORWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the request goes as it came, when the routine found that its
+    /// object forwards it (null: it does not): the port is the object's,
+    /// which the request's entry keeps alive until it is sent.
+    static FORWARD: std::cell::Cell<RawPort> = const { std::cell::Cell::new(raw::MACH_PORT_NULL) };
     /// The sequence number of the request being served on this thread,
     /// as its port counts them.
     static SEQNO: std::cell::Cell<raw::mach_port_seqno_t> = const { std::cell::Cell::new(0) };
@@ -223,8 +225,9 @@ thread_local! {
 ///
 /// # Safety
 /// `request` is a whole request received on this thread and not yet
-/// destroyed or answered.
-unsafe fn forward(request: *mut raw::mach_msg_header_t, to: &SendRight) -> raw::kern_return_t {
+/// destroyed or answered; `to` names a send right that stays ours for
+/// the call.
+unsafe fn forward(request: *mut raw::mach_msg_header_t, to: RawPort) -> raw::kern_return_t {
     // SAFETY: see above; the header's port fields are ports here (no
     // protected payload is used).
     let header = unsafe { &mut *request };
@@ -239,7 +242,7 @@ unsafe fn forward(request: *mut raw::mach_msg_header_t, to: &SendRight) -> raw::
         | raw::MACH_MSG_TYPE_COPY_SEND as raw::mach_msg_bits_t
         | (reply_type << 8);
     header.__bindgen_anon_2.msgh_local_port = remote;
-    header.__bindgen_anon_1.msgh_remote_port = to.as_raw();
+    header.__bindgen_anon_1.msgh_remote_port = to;
     // SAFETY: a whole message of the size its header gives; the rights
     // and memory it carries move to the other server.
     let code = unsafe {
@@ -276,18 +279,20 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
     // SAFETY: as above.
     SEQNO.with(|s| s.set(unsafe { (*request).msgh_seqno }));
     TARGET.with(|t| *t.borrow_mut() = crate::ports::lookup(local));
-    FORWARD.with(|f| f.set(false));
+    FORWARD.with(|f| f.set(raw::MACH_PORT_NULL));
+    crate::ports::request_begins();
     // SAFETY: the C library passes a received request and room for the
     // reply.
     let handled = unsafe { raw::hurd_sys_demux(request, reply) != 0 };
-    let target = TARGET.with(|t| t.borrow_mut().take());
-    if FORWARD.with(|f| f.replace(false)) {
-        let to = target.as_deref().and_then(Slot::forward_port);
-        let code = match to {
-            // SAFETY: the request is still whole: the routine did not run.
-            Some(to) => unsafe { forward(request, to) },
-            None => Errno::EOPNOTSUPP.0,
-        };
+    // (Kept to the end: a forwarded request goes to a right its object
+    // holds.)
+    let _target = TARGET.with(|t| t.borrow_mut().take());
+    let to = FORWARD.with(|f| f.replace(raw::MACH_PORT_NULL));
+    if to != raw::MACH_PORT_NULL {
+        // SAFETY: the request is still whole (the routine did not run);
+        // `to` is a send right of the target's object, which `target`
+        // keeps.
+        let code = unsafe { forward(request, to) };
         let answer = if code == 0 {
             raw::MIG_NO_REPLY
         } else {
@@ -328,8 +333,8 @@ pub fn interrupts(interrupt: raw::mach_port_seqno_t, request: raw::mach_port_seq
 
 /// Makes the request being served on this thread go on, as it came, to
 /// the server its object stands for, instead of being answered here.
-pub(crate) fn forward_this_request() {
-    FORWARD.with(|f| f.set(true));
+pub(crate) fn forward_this_request(to: &SendRight) {
+    FORWARD.with(|f| f.set(to.as_raw()));
 }
 
 /// Keeps `right` until the answer of the request being served on this
@@ -354,10 +359,12 @@ pub unsafe extern "C" fn hurd_sys_unimplemented(name: *const c_char) {
     let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
     // An object standing for another server's forwards what it does not
     // answer itself.
-    let forwards = TARGET.with(|t| t.borrow().as_deref().is_some_and(|slot| slot.forward_to(&name).is_some()));
-    if forwards {
-        forward_this_request();
-    } else {
+    let forwarded = TARGET.with(|t| {
+        let target = t.borrow();
+        let to = target.as_deref().and_then(|slot| slot.forward_to(&name));
+        to.inspect(|to| forward_this_request(to)).is_some()
+    });
+    if !forwarded {
         crate::routine::unsupported(&name);
     }
 }

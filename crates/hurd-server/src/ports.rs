@@ -63,6 +63,13 @@ pub trait Forward: Send + Sync {
         let _ = routine;
         false
     }
+
+    /// Where a request for `routine` goes as it came, if it does: decided
+    /// once per request (an object whose port may change answers both in
+    /// one look, so that what was decided is where the request goes).
+    fn forward_for(&self, routine: &str) -> Option<&SendRight> {
+        if self.forwards(routine) { self.forward_port() } else { None }
+    }
 }
 
 /// An object ready to be served: its class, its value, its io view, and
@@ -157,8 +164,7 @@ impl Slot {
 
     /// Where a request for `routine` goes as it came, if it does.
     pub fn forward_to(&self, routine: &str) -> Option<&SendRight> {
-        let forward = self.forward.as_ref()?;
-        if forward.forwards(routine) { forward.forward_port() } else { None }
+        self.forward.as_ref()?.forward_for(routine)
     }
 
     /// Where the object forwards what it forwards.
@@ -370,7 +376,33 @@ pub fn destroy(port: RawPort) {
 /// not served here.
 #[unsafe(no_mangle)]
 pub extern "C" fn hurd_sys_object_from_port(port: RawPort) -> raw::hurd_sys_object_t {
-    lookup(port).map_or(std::ptr::null(), Arc::into_raw) as raw::hurd_sys_object_t
+    match lookup(port) {
+        Some(slot) => Arc::into_raw(slot) as raw::hurd_sys_object_t,
+        None => {
+            if port != raw::MACH_PORT_NULL {
+                FOREIGN.with(|f| f.set(true));
+            }
+            std::ptr::null_mut()
+        }
+    }
+}
+
+thread_local! {
+    /// Set when an object argument of the request being served on this
+    /// thread was a port that is not ours (its object is null, as for no
+    /// port at all).
+    static FOREIGN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts a request on this thread: no foreign port seen yet.
+pub(crate) fn request_begins() {
+    FOREIGN.with(|f| f.set(false));
+}
+
+/// Whether an object argument of the request being served on this thread
+/// was a port that is not ours, rather than no port.
+pub(crate) fn foreign_argument() -> bool {
+    FOREIGN.with(|f| f.get())
 }
 
 /// The destructor of every object port type: drops what the intran gave.

@@ -29,8 +29,8 @@ pub(crate) unsafe fn on_slot(
 ) -> raw::kern_return_t {
     // SAFETY: see above.
     let Some(slot) = (unsafe { borrow(object) }) else { return Errno::EOPNOTSUPP.0 };
-    if slot.forward_to(routine).is_some() {
-        message::forward_this_request();
+    if let Some(to) = slot.forward_to(routine) {
+        message::forward_this_request(to);
         return Errno::EOPNOTSUPP.0;
     }
     guarded(routine, || body(slot))
