@@ -94,6 +94,11 @@ mod generate {
         Interface { defs: "hurd/interrupt.defs", name: "interrupt", objects: &[] },
         Interface { defs: "hurd/process.defs", name: "process", objects: &[("PROCESS", "process_t")] },
         Interface {
+            defs: "hurd/socket.defs",
+            name: "socket",
+            objects: &[("SOCKET", "socket_t"), ("PF", "pf_t"), ("ADDRPORT", "addr_port_t")],
+        },
+        Interface {
             defs: "mach/task_notify.defs",
             name: "task_notify",
             objects: &[("TASK_NOTIFY", "task_notify_port_t")],
@@ -160,7 +165,7 @@ mod generate {
 
         let mut wrapper = String::from(
             "#define _GNU_SOURCE 1\n#include <hurd.h>\n#include <hurd/fs.h>\n#include <hurd/io.h>\n\
-             #include <hurd/fsys.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
+             #include <hurd/fsys.h>\n#include <hurd/socket.h>\n#include <hurd/exec.h>\n#include <hurd/msg.h>\n#include <hurd/process.h>\n#include <hurd/paths.h>\n#include <mach.h>\n\
              #include <mach/notify.h>\n#include <mach/mig_errors.h>\n#include <hurd/hurd_types.h>\n#include <fcntl.h>\n#include \"hurd-sys-decls.h\"\n",
         );
         for h in headers.iter().chain([&nowait_header, &notice_header, &process_reply_header]) {
@@ -206,7 +211,7 @@ mod generate {
             .allowlist_function(
                 "file_name_lookup|file_name_lookup_under|getcwdir|getcrdir|setcrdir|getproc|getauth|setauth|getdport",
             )
-            .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg)_[a-z_0-9]+")
+            .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg|socket)_[a-z_0-9]+")
             .allowlist_function(
                 "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|vm_(allocate|deallocate)",
             )

@@ -13,7 +13,8 @@
 //! - one module per interface, each with its trait, its classes and its
 //!   routines: [`io`], [`fs`] (files and directories), [`fsys`] (a
 //!   translator's control port), [`notify`], [`interrupt`], [`process`]
-//!   (a proc server's), [`task_notify`] (new-task notices);
+//!   (a proc server's), [`task_notify`] (new-task notices), [`socket`]
+//!   (a socket server's);
 //! - [`helper`]: translators a translator starts for itself, and ends.
 //!
 //! Adding an interface is a line in build.rs's `SERVED` (its `.defs` and
@@ -71,6 +72,10 @@ pub mod process;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod task_notify;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod socket;
 
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]

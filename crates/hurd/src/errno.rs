@@ -45,9 +45,16 @@ impl Errno {
     pub const ESPIPE: Errno = hurd(29);
     pub const EROFS: Errno = hurd(30);
     pub const EAGAIN: Errno = hurd(35);
+    pub const EDESTADDRREQ: Errno = hurd(39);
+    pub const ENOPROTOOPT: Errno = hurd(42);
     pub const EPROTONOSUPPORT: Errno = hurd(43);
     pub const EOPNOTSUPP: Errno = hurd(45);
     pub const EAFNOSUPPORT: Errno = hurd(47);
+    pub const EADDRNOTAVAIL: Errno = hurd(49);
+    pub const ENETUNREACH: Errno = hurd(51);
+    pub const EISCONN: Errno = hurd(56);
+    pub const ENOTCONN: Errno = hurd(57);
+    pub const ECONNREFUSED: Errno = hurd(61);
     pub const ELOOP: Errno = hurd(62);
     pub const ENAMETOOLONG: Errno = hurd(63);
     pub const ENOTEMPTY: Errno = hurd(66);
@@ -91,9 +98,16 @@ impl Errno {
             Errno::ENOSPC => "ENOSPC",
             Errno::ESPIPE => "ESPIPE",
             Errno::EROFS => "EROFS",
+            Errno::EDESTADDRREQ => "EDESTADDRREQ",
+            Errno::ENOPROTOOPT => "ENOPROTOOPT",
             Errno::EPROTONOSUPPORT => "EPROTONOSUPPORT",
             Errno::EOPNOTSUPP => "EOPNOTSUPP",
             Errno::EAFNOSUPPORT => "EAFNOSUPPORT",
+            Errno::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+            Errno::ENETUNREACH => "ENETUNREACH",
+            Errno::EISCONN => "EISCONN",
+            Errno::ENOTCONN => "ENOTCONN",
+            Errno::ECONNREFUSED => "ECONNREFUSED",
             Errno::ELOOP => "ELOOP",
             Errno::ENAMETOOLONG => "ENAMETOOLONG",
             Errno::ENOTEMPTY => "ENOTEMPTY",
@@ -140,6 +154,9 @@ mod tests {
         assert_eq!(Errno::ENOENT.0, 0x4000_0002);
         assert_eq!(Errno::EROFS.0, 1_073_741_854);
         assert_eq!(Errno::EOPNOTSUPP.0, 1_073_741_869);
+        // The BSD numbers of the network's errors.
+        assert_eq!(Errno::ECONNREFUSED.0, 0x4000_0000 | 61);
+        assert_eq!(Errno::ENETUNREACH.0, 0x4000_0000 | 51);
         assert_eq!(format!("{:?}", Errno::EBUSY), "EBUSY");
         assert_eq!(format!("{:?}", Errno(0x7777)), "Errno(0x7777)");
         assert_eq!(format!("{}", Errno::KERN_INVALID_NAME), "KERN_INVALID_NAME");

@@ -12,7 +12,8 @@
 //! - `auth`: this process's identity (every id), and becoming one user;
 //! - `procserver`: asking a proc server about any process, through a
 //!   given proc port;
-//! - `spawn`: starting a program in a private proc server's PID namespace.
+//! - `spawn`: starting a program in a private proc server's PID namespace;
+//! - `socket`: asking a socket server and its sockets.
 //!
 //! This is the client side: serving ports (a translator's, a proc
 //! server's) is hurd-server's.
@@ -47,5 +48,9 @@ pub mod procserver;
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 #[allow(unsafe_code)]
 pub mod spawn;
+
+#[cfg(all(target_os = "hurd", hurd_sys_generated))]
+#[allow(unsafe_code)]
+pub mod socket;
 
 pub use errno::Errno;
