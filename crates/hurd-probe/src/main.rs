@@ -51,6 +51,22 @@
 //!                                answer (ports a client has let go, whose
 //!                                no-senders notices are still queued,
 //!                                hold nothing)
+//!   hurd-probe tcp-echo ADDRESS:PORT   serve TCP there: each connection's
+//!                                first 4 bytes come back; until killed
+//!   hurd-probe udp-echo ADDRESS:PORT   the same for datagrams
+//!   hurd-probe tcp-ask ADDRESS:PORT    connect, send 4 bytes, read them back;
+//!                                print "ok" or the error's kind
+//!   hurd-probe udp-ask ADDRESS:PORT    send a datagram, wait 3 s for it back
+//!   hurd-probe bind-any FAMILY PORT    bind a TCP socket to the unspecified
+//!                                address (4 or 6) and print where it is
+//!   hurd-probe tcp-sink ADDRESS:PORT   serve TCP there: read each
+//!                                connection to its end, answer one byte
+//!   hurd-probe net-bench tcp|connect|udp ADDRESS:PORT N
+//!                                N MiB to a tcp-sink, N connections to a
+//!                                tcp-echo, or N datagrams to a udp-echo,
+//!                                each answered: print the nanoseconds
+//!   hurd-probe raw-socket FAMILY  ask /servers/socket/FAMILY for a raw
+//!                                socket with socket_create itself
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -78,6 +94,14 @@ const PROGRAM: Program = Program {
         "msgport-wait",
         "forge-no-senders PATH",
         "goaway-after-close NODE COUNT NAME",
+        "tcp-echo ADDRESS:PORT",
+        "udp-echo ADDRESS:PORT",
+        "tcp-ask ADDRESS:PORT",
+        "udp-ask ADDRESS:PORT",
+        "bind-any 4|6 PORT",
+        "tcp-sink ADDRESS:PORT",
+        "net-bench tcp|connect|udp ADDRESS:PORT N",
+        "raw-socket FAMILY",
         "known-pids",
         "proc-peek PID",
         "exec-outside PATH",
@@ -105,6 +129,13 @@ fn main() {
     let question = parse(&args).unwrap_or_else(|m| PROGRAM.usage_error(m));
     if let Question::Net(port, remote) = &question {
         println!("{}", net(*port, *remote));
+        return;
+    }
+    if let Question::Ip(q) = &question {
+        match ip(q) {
+            Ok(answer) => println!("{answer}"),
+            Err(m) => PROGRAM.fail(EXIT_OS, m),
+        }
         return;
     }
     match ask(&question) {
@@ -135,6 +166,28 @@ enum Question {
     MsgportWait,
     ForgeNoSenders(std::path::PathBuf),
     GoawayAfterClose(std::path::PathBuf, u32, String),
+    Ip(IpQuestion),
+    RawSocket(u32),
+}
+
+/// The questions about IP that the standard library asks.
+#[derive(Debug, PartialEq)]
+enum IpQuestion {
+    TcpEcho(std::net::SocketAddr),
+    UdpEcho(std::net::SocketAddr),
+    TcpAsk(std::net::SocketAddr),
+    UdpAsk(std::net::SocketAddr),
+    BindAny(bool, u16),
+    TcpSink(std::net::SocketAddr),
+    Bench(Bench, std::net::SocketAddr, u32),
+}
+
+/// What `net-bench` times.
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Bench {
+    Tcp,
+    Connect,
+    Udp,
 }
 
 fn parse(args: &[String]) -> Result<Question, String> {
@@ -185,6 +238,41 @@ fn parse(args: &[String]) -> Result<Question, String> {
         },
         [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait),
         [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
+        [cmd, what, at, n] if cmd == "net-bench" => {
+            let bench = match what.as_str() {
+                "tcp" => Bench::Tcp,
+                "connect" => Bench::Connect,
+                "udp" => Bench::Udp,
+                _ => return Err(format!("net-bench measures tcp, connect or udp, not {what:?}")),
+            };
+            let at = at.parse().map_err(|_| format!("{at:?} is not ADDRESS:PORT"))?;
+            match n.parse::<u32>() {
+                Ok(n) if n > 0 => Ok(Question::Ip(IpQuestion::Bench(bench, at, n))),
+                _ => Err(format!("N must be a positive number, not {n:?}")),
+            }
+        }
+        [cmd, at] if cmd.ends_with("-echo") || cmd.ends_with("-ask") || cmd == "tcp-sink" => {
+            let at = at.parse().map_err(|_| format!("{at:?} is not ADDRESS:PORT"))?;
+            Ok(Question::Ip(match cmd.as_str() {
+                "tcp-echo" => IpQuestion::TcpEcho(at),
+                "udp-echo" => IpQuestion::UdpEcho(at),
+                "tcp-ask" => IpQuestion::TcpAsk(at),
+                "udp-ask" => IpQuestion::UdpAsk(at),
+                "tcp-sink" => IpQuestion::TcpSink(at),
+                _ => return Err(format!("unknown question: {cmd}")),
+            }))
+        }
+        [cmd, family, port] if cmd == "bind-any" => {
+            let port = port.parse().map_err(|_| format!("PORT must be a port number, not {port:?}"))?;
+            match family.as_str() {
+                "4" => Ok(Question::Ip(IpQuestion::BindAny(false, port))),
+                "6" => Ok(Question::Ip(IpQuestion::BindAny(true, port))),
+                _ => Err(format!("FAMILY must be 4 or 6, not {family:?}")),
+            }
+        }
+        [cmd, family] if cmd == "raw-socket" => {
+            family.parse().map(Question::RawSocket).map_err(|_| format!("FAMILY must be a number, not {family:?}"))
+        }
         [cmd, node, count, name] if cmd == "goaway-after-close" => match count.parse::<u32>() {
             Ok(n) if n > 0 => Ok(Question::GoawayAfterClose(node.into(), n, name.clone())),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
@@ -321,6 +409,13 @@ fn ask(question: &Question) -> Result<String, String> {
             };
             Ok(format!("goaway-after-close: {}", told(answer)))
         }
+        Question::RawSocket(family) => {
+            let path = std::path::PathBuf::from(format!("/servers/socket/{family}"));
+            let server = hurd::fs::lookup(&path, 0, 0).map_err(|e| e.to_string())?;
+            let made = hurd::socket::create(&server, 3, 1).map(drop);
+            Ok(format!("raw-socket {family}: {}", told(made)))
+        }
+        Question::Ip(_) => unreachable!("asked through the C library"),
         Question::ForgeNoSenders(path) => {
             // Look PATH up, tell its server that the port has no senders
             // left (which it has: ours), and use the port again.
@@ -414,6 +509,127 @@ fn net(port: u16, remote: std::net::SocketAddr) -> String {
     format!("loopback: {}\nremote: {}", say(loopback), say(remote))
 }
 
+/// Asks an IP question through the C library, as a build's programs do.
+fn ip(question: &IpQuestion) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream, UdpSocket};
+    use std::time::Duration;
+    let kind = |e: std::io::Error| format!("{:?}", e.kind());
+    match *question {
+        IpQuestion::TcpEcho(at) => {
+            let listener = TcpListener::bind(at).map_err(|e| format!("binding {at}: {e}"))?;
+            println!("tcp-echo: listening on {}", listener.local_addr().map_err(|e| e.to_string())?);
+            loop {
+                let Ok((mut peer, _)) = listener.accept() else { continue };
+                let mut buf = [0u8; 4];
+                if peer.read_exact(&mut buf).is_ok() {
+                    let _ = peer.write_all(&buf);
+                }
+            }
+        }
+        IpQuestion::UdpEcho(at) => {
+            let socket = UdpSocket::bind(at).map_err(|e| format!("binding {at}: {e}"))?;
+            println!("udp-echo: listening on {}", socket.local_addr().map_err(|e| e.to_string())?);
+            let mut buf = [0u8; 512];
+            loop {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    let _ = socket.send_to(&buf[..n], from);
+                }
+            }
+        }
+        IpQuestion::TcpAsk(at) => {
+            let asked = (|| -> std::io::Result<()> {
+                let mut stream = TcpStream::connect_timeout(&at, Duration::from_secs(5))?;
+                stream.write_all(b"ping")?;
+                let mut back = [0u8; 4];
+                stream.read_exact(&mut back)?;
+                if &back == b"ping" { Ok(()) } else { Err(std::io::Error::other("the echo differs")) }
+            })();
+            Ok(format!("tcp-ask {at}: {}", asked.map_or_else(kind, |()| "ok".to_owned())))
+        }
+        IpQuestion::UdpAsk(at) => {
+            let asked = (|| -> std::io::Result<()> {
+                let any: std::net::SocketAddr =
+                    if at.is_ipv6() { "[::]:0".parse().expect("valid") } else { "0.0.0.0:0".parse().expect("valid") };
+                let socket = UdpSocket::bind(any)?;
+                socket.send_to(b"ping", at)?;
+                // (A thread waits for the answer: a socket's own receive
+                // timeout is not every stack's.)
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let mut back = [0u8; 4];
+                    let _ = tx.send(socket.recv_from(&mut back).map(|(n, _)| back[..n] == *b"ping"));
+                });
+                match rx.recv_timeout(Duration::from_secs(3)) {
+                    Ok(Ok(true)) => Ok(()),
+                    Ok(Ok(false)) => Err(std::io::Error::other("the echo differs")),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+                }
+            })();
+            Ok(format!("udp-ask {at}: {}", asked.map_or_else(kind, |()| "ok".to_owned())))
+        }
+        IpQuestion::TcpSink(at) => {
+            let listener = TcpListener::bind(at).map_err(|e| format!("binding {at}: {e}"))?;
+            println!("tcp-sink: listening on {}", listener.local_addr().map_err(|e| e.to_string())?);
+            loop {
+                let Ok((mut peer, _)) = listener.accept() else { continue };
+                let _ = std::io::copy(&mut peer, &mut std::io::sink());
+                let _ = peer.write_all(b"k");
+            }
+        }
+        IpQuestion::Bench(bench, at, n) => {
+            let start = std::time::Instant::now();
+            let run = || -> std::io::Result<()> {
+                match bench {
+                    Bench::Tcp => {
+                        let mut stream = TcpStream::connect(at)?;
+                        let chunk = vec![0x5au8; 64 * 1024];
+                        for _ in 0..n * 16 {
+                            stream.write_all(&chunk)?;
+                        }
+                        stream.shutdown(std::net::Shutdown::Write)?;
+                        let mut ack = [0u8; 1];
+                        stream.read_exact(&mut ack)
+                    }
+                    Bench::Connect => {
+                        for _ in 0..n {
+                            let mut stream = TcpStream::connect(at)?;
+                            stream.write_all(b"ping")?;
+                            let mut back = [0u8; 4];
+                            stream.read_exact(&mut back)?;
+                        }
+                        Ok(())
+                    }
+                    Bench::Udp => {
+                        let any: std::net::SocketAddr = if at.is_ipv6() {
+                            "[::]:0".parse().expect("valid")
+                        } else {
+                            "0.0.0.0:0".parse().expect("valid")
+                        };
+                        let socket = UdpSocket::bind(any)?;
+                        socket.connect(at)?;
+                        let mut back = [0u8; 4];
+                        for _ in 0..n {
+                            socket.send(b"ping")?;
+                            socket.recv(&mut back)?;
+                        }
+                        Ok(())
+                    }
+                }
+            };
+            run().map_err(|e| format!("net-bench {bench:?} {at}: {e}"))?;
+            Ok(format!("net-bench {bench:?} {at} {n}: {} ns", start.elapsed().as_nanos()))
+        }
+        IpQuestion::BindAny(v6, port) => {
+            let any: std::net::IpAddr =
+                if v6 { std::net::Ipv6Addr::UNSPECIFIED.into() } else { std::net::Ipv4Addr::UNSPECIFIED.into() };
+            let bound = TcpListener::bind((any, port)).and_then(|l| l.local_addr());
+            Ok(format!("bind-any: {}", bound.map_or_else(kind, |a| a.to_string())))
+        }
+    }
+}
+
 /// "ok", or the error's code.
 #[cfg(all(target_os = "hurd", hurd_sys_generated))]
 fn said(result: Result<(), hurd::fs::FsError>) -> String {
@@ -459,6 +675,14 @@ mod tests {
             Ok(Question::GoawayAfterClose("/r".into(), 300, "etc".into()))
         );
         assert!(parse(&s(&["goaway-after-close", "/r", "0", "etc"])).is_err());
+        assert_eq!(
+            parse(&s(&["tcp-ask", "10.0.0.1:80"])),
+            Ok(Question::Ip(IpQuestion::TcpAsk("10.0.0.1:80".parse().unwrap())))
+        );
+        assert_eq!(parse(&s(&["bind-any", "6", "0"])), Ok(Question::Ip(IpQuestion::BindAny(true, 0))));
+        assert!(parse(&s(&["udp-ask", "nowhere"])).is_err());
+        assert!(parse(&s(&["bind-any", "5", "0"])).is_err());
+        assert_eq!(parse(&s(&["raw-socket", "2"])), Ok(Question::RawSocket(2)));
         assert!(parse(&s(&["task-race", "0"])).is_err());
         assert!(parse(&s(&["task-race", "x"])).is_err());
         assert_eq!(parse(&s(&["options", "/l"])), Ok(Question::Options("/l".into(), vec![])));

@@ -85,10 +85,13 @@ pub struct SocketHelper {
 pub const INET6_NODE: &str = "inet6";
 
 /// The socket servers of the environment's own that sandbox-root starts
-/// for `plan`, as helpers: a pflocal for private local sockets, and under
-/// the loopback policy, for filtered IPv4 and IPv6, one pfinet with no
-/// interface but loopback (a network stack of the build's own, which
-/// reaches nothing else), serving IPv6 on a node of ours.
+/// for `plan`, as helpers: a pflocal for private local sockets, and for
+/// filtered IPv4 and IPv6, one pfinet with no interface but loopback (a
+/// network stack of the build's own, which reaches nothing else), serving
+/// IPv6 on a node of ours. Under the loopback policy the build is handed
+/// that pfinet; under `allow` and `host`, sandbox-pfinet, which puts
+/// binds and loopback there and lets the policy's destinations out
+/// through the host's stack.
 pub fn socket_helpers(plan: &Plan) -> Vec<SocketHelper> {
     let wants = |domain, provider| plan.servers.sockets.get(&domain) == Some(&provider);
     let mut out = Vec::new();
@@ -99,7 +102,7 @@ pub fn socket_helpers(plan: &Plan) -> Vec<SocketHelper> {
             domains: vec![(SocketDomain::Local, Serves::Bootstrap)],
         });
     }
-    if plan.network == NetworkPolicy::Loopback {
+    {
         let mut pfinet = SocketHelper { program: "/hurd/pfinet", args: Vec::new(), domains: Vec::new() };
         if wants(SocketDomain::Inet, Provider::Filtered) {
             pfinet.domains.push((SocketDomain::Inet, Serves::Bootstrap));
@@ -198,7 +201,7 @@ pub fn unserved(plan: &Plan) -> Vec<String> {
         }
         let what = match provider {
             Provider::Private => "a server of the build's own",
-            Provider::Filtered => "sandbox-pfinet, for the allow policy",
+            Provider::Filtered => "a filtering socket server",
             Provider::Host => continue,
         };
         out.push(format!(
@@ -248,12 +251,10 @@ mod tests {
         assert_eq!(unserved(&plan("")), Vec::<String>::new());
         let allow = r#", "servers": {"proc": "host", "sockets": {"inet6": "none"}},
             "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
-        // (With the allow policy, filtered IP needs sandbox-pfinet.)
-        assert_eq!(
-            unserved(&plan(allow)),
-            ["$.servers.sockets.inet: \"filtered\" (sandbox-pfinet, for the allow policy) is not served yet; ask \
-              for \"host\" or \"none\""]
-        );
+        // (With the allow policy, filtered IP is sandbox-pfinet's.)
+        assert_eq!(unserved(&plan(allow)), Vec::<String>::new());
+        let fixed = r#", "network": {"policy": "host"}"#;
+        assert_eq!(unserved(&plan(fixed)), Vec::<String>::new());
         let host = r#", "servers": {"proc": "host", "sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
         assert_eq!(unserved(&plan(host)), Vec::<String>::new());
         let more = r#", "devices": ["null", "ptmx"],
@@ -298,7 +299,7 @@ mod tests {
         let host = r#", "servers": {"sockets": {"local": "host", "inet": "none", "inet6": "none"}}"#;
         assert_eq!(helpers(host), []);
         let allow = r#", "network": {"policy": "allow", "allow": [{"range": "192.0.2.0/24"}]}"#;
-        assert_eq!(helpers(allow), [pflocal], "allow-lists need sandbox-pfinet");
+        assert_eq!(helpers(allow), helpers(""), "sandbox-pfinet's own stack is the same pfinet");
     }
 
     #[test]

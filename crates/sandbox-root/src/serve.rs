@@ -8,6 +8,7 @@
 //! with sandbox-root however it ends.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -21,7 +22,9 @@ use hurd_translator::dirent::{DT_CHR, DT_DIR, DT_LNK, DT_REG, DT_UNKNOWN, DirEnt
 use hurd_translator::netfs::{Filesystem, Found, Protid};
 use hurd_translator::proxy::Access as ProxyAccess;
 use hurd_translator::roots::{KEPT_MAX, Kept};
-use sandbox_spec::{Access, Device, DirentType, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain};
+use sandbox_spec::{
+    Access, Device, DirentType, NetworkPolicy, NodeId, Plan, Provider, ROOT, Resolution, Server, SocketDomain,
+};
 
 use crate::check::{INET6_NODE, Serves, SocketHelper};
 use crate::host::Output;
@@ -159,8 +162,11 @@ pub struct EnvFs {
     helpers: OnceLock<Vec<(SocketHelper, Helper)>>,
     /// The control ports of helpers set on nodes of ours, by node.
     slots: Mutex<BTreeMap<&'static str, SendRight>>,
-    /// The roots of those servers, which clients are handed.
-    socket_roots: OnceLock<BTreeMap<SocketDomain, SendRight>>,
+    /// What clients are handed for each socket domain of the
+    /// environment's own: a helper's root (reauthenticated by each
+    /// client), or, under the `allow` and `host` policies, sandbox-pfinet's
+    /// family server for IP (over the helper's stack and the host's).
+    socket_roots: OnceLock<BTreeMap<SocketDomain, (SendRight, RetryKind)>>,
     /// The build's PID namespace, with `"proc": "private"`, and its
     /// admission port (handed only to root: `sandbox-root exec`).
     namespace: Option<(Arc<sandbox_proc::serve::Ns>, SendRight)>,
@@ -188,6 +194,8 @@ pub enum RunError {
     HelperSlot { program: String, node: &'static str },
     #[error("the build's PID namespace: {0}")]
     Namespace(#[from] sandbox_proc::serve::NsError),
+    #[error("the network policy lets the build out through the host's {path}, which is not there: {source}")]
+    HostStack { path: String, source: hurd::fs::FsError },
 }
 
 impl EnvFs {
@@ -321,10 +329,43 @@ impl EnvFs {
                 // Its root with no identity: each client reauthenticates it.
                 let root = hurd::fs::getroot(control, None, &[], &[], 0)
                     .map_err(|source| RunError::HelperRoot { program: program.clone(), source })?;
-                roots.extend(root.port.map(|port| (domain, port)));
+                roots.extend(root.port.map(|port| (domain, (port, RetryKind::Reauth))));
             }
         }
+        self.filter_ip(&mut roots)?;
         let _ = self.socket_roots.set(roots);
+        Ok(())
+    }
+
+    /// Under the `allow` and `host` policies, the filtered IP domains are
+    /// sandbox-pfinet's: each family's server judges every address, over
+    /// the helper's stack (its root in `roots`, replaced) and the host's.
+    fn filter_ip(&self, roots: &mut BTreeMap<SocketDomain, (SendRight, RetryKind)>) -> Result<(), RunError> {
+        let plan = &self.env.plan;
+        if plan.network == NetworkPolicy::Loopback {
+            return Ok(());
+        }
+        // With no identity: the sockets made there have no user's rights
+        // (pfinet gives root's more).
+        let host_stack = |domain: SocketDomain| {
+            let path = format!("/servers/socket/{}", domain.family());
+            hurd::fs::lookup(Path::new(&path), 0, 0)
+                .and_then(|server| hurd::fs::restrict_auth(&server, &[], &[]))
+                .map_err(|source| RunError::HostStack { path, source })
+        };
+        // Under `host`, the host's own addresses are asked of its stacks.
+        let probe = |domain| if plan.network == NetworkPolicy::Host { host_stack(domain).ok() } else { None };
+        let host = sandbox_pfinet::serve::HostProbe::new(probe(SocketDomain::Inet), probe(SocketDomain::Inet6));
+        let policy = Arc::new(sandbox_pfinet::serve::Policy { network: plan.network.clone(), host });
+        for domain in [SocketDomain::Inet, SocketDomain::Inet6] {
+            if plan.servers.sockets.get(&domain) != Some(&Provider::Filtered) {
+                continue;
+            }
+            let Some((own, _)) = roots.remove(&domain) else { continue };
+            let stacks = sandbox_pfinet::serve::Stacks { own, host: Arc::new(host_stack(domain)?) };
+            let family = sandbox_pfinet::serve::Family::new(domain.family() as i32, policy.clone(), stacks);
+            roots.insert(domain, (family.serve()?, RetryKind::Normal));
+        }
         Ok(())
     }
 
@@ -485,12 +526,9 @@ impl Filesystem for EnvFs {
                     Server::Socket { domain, provider: Provider::Private | Provider::Filtered } => {
                         // A server of the environment's own.
                         let root = self.socket_roots.get().and_then(|roots| roots.get(&domain));
-                        let port = root.ok_or(Errno::ENOSYS)?.try_clone().map_err(|_| Errno::EIO)?;
-                        return Ok(Found::Reply(Reply::Retry {
-                            kind: RetryKind::Reauth,
-                            name: rest,
-                            port: Some(port),
-                        }));
+                        let (port, kind) = root.ok_or(Errno::ENOSYS)?;
+                        let port = port.try_clone().map_err(|_| Errno::EIO)?;
+                        return Ok(Found::Reply(Reply::Retry { kind: *kind, name: rest, port: Some(port) }));
                     }
                     Server::Socket { domain, provider: Provider::Host } => {
                         format!("/servers/socket/{}", domain.family())

@@ -235,7 +235,9 @@ pub enum NetworkPolicy {
     Loopback,
     /// Loopback plus the listed destinations.
     Allow(Vec<AllowRule>),
-    /// The host's network, unfiltered (fixed-output builds).
+    /// The host's network, as the host reaches it, but for the host's
+    /// own loopback services and addresses (fixed-output builds); with
+    /// `servers.sockets.inet` `host`, unfiltered.
     Host,
 }
 
