@@ -41,7 +41,7 @@ for t in /test/tests/*.sh; do
     # in its directory) must not count against the tests after it.
     left=0
     for f in /proc/[0-9]*/cmdline; do
-      case $(tr '\0' ' ' < "$f" 2> /dev/null) in
+      case $(tr '\0' ' ' 2> /dev/null < "$f") in
         *"/tmp/work-$name/"*) p=${f#/proc/}; kill -9 "${p%/cmdline}" 2> /dev/null && left=$((left + 1)) ;;
       esac
     done

@@ -41,7 +41,10 @@ pub fn report(spec_name: &str, plan: &Plan) -> String {
         "network",
         match &plan.network {
             NetworkPolicy::Loopback => "loopback only".to_owned(),
-            NetworkPolicy::Host => "the host's, unfiltered".to_owned(),
+            NetworkPolicy::Host if s.sockets.values().any(|p| *p == Provider::Filtered) => {
+                "the host's, but for its own addresses and loopback services (sandbox-pfinet)".to_owned()
+            }
+            NetworkPolicy::Host => "the host's".to_owned(),
             NetworkPolicy::Allow(rules) => {
                 let rules: Vec<String> = rules
                     .iter()
@@ -262,6 +265,19 @@ mod tests {
         let places: Vec<String> =
             unserved(&plan(more)).iter().map(|m| m.split(':').next().unwrap().to_owned()).collect();
         assert_eq!(places, ["$.servers.procfs", "$.devices"]);
+    }
+
+    #[test]
+    fn the_host_network_is_reported_as_served() {
+        let line = |extra| {
+            report("s.json", &plan(extra)).lines().find(|l| l.starts_with("network")).unwrap_or_default().to_owned()
+        };
+        assert_eq!(
+            line(r#", "network": {"policy": "host"}"#),
+            "network          the host's, but for its own addresses and loopback services (sandbox-pfinet)"
+        );
+        let unfiltered = r#", "network": {"policy": "host"}, "servers": {"sockets": {"inet": "host", "inet6": "host"}}"#;
+        assert_eq!(line(unfiltered), "network          the host's");
     }
 
     #[test]

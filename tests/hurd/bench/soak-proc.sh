@@ -26,7 +26,7 @@ build_pids() {
 # The first process whose command line starts with $1.
 pid_of() {
   for f in /proc/[0-9]*/cmdline; do
-    case $(tr '\0' ' ' < "$f" 2> /dev/null) in "$1"*) p=${f#/proc/}; echo "${p%/cmdline}"; return 0 ;; esac
+    case $(tr '\0' ' ' 2> /dev/null < "$f") in "$1"*) p=${f#/proc/}; echo "${p%/cmdline}"; return 0 ;; esac
   done
 }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2> /dev/null; }
@@ -87,7 +87,7 @@ done
 count_sandbox_roots() {
   n=0
   for f in /proc/[0-9]*/cmdline; do
-    case $(tr '\0' ' ' < "$f" 2> /dev/null) in *sandbox-root*"$here/s"*) n=$((n + 1)) ;; esac
+    case $(tr '\0' ' ' 2> /dev/null < "$f") in *sandbox-root*"$here/s"*) n=$((n + 1)) ;; esac
   done
   echo "$n"
 }
