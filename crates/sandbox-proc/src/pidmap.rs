@@ -10,7 +10,7 @@
 //!   reaped, while it still names a process group or session (`hold`).
 //! - When every PID of the range is taken, allocation fails.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PidMapError {
@@ -44,7 +44,7 @@ pub struct PidMap {
     /// The PID the next allocation starts looking at.
     cursor: u32,
     slots: BTreeMap<u32, Slot>,
-    by_real: HashMap<u32, u32>,
+    by_real: BTreeMap<u32, u32>,
 }
 
 impl PidMap {
@@ -53,7 +53,7 @@ impl PidMap {
         if first == 0 || first >= limit {
             return Err(PidMapError::EmptyRange { first, limit });
         }
-        Ok(PidMap { first, limit, cursor: first, slots: BTreeMap::new(), by_real: HashMap::new() })
+        Ok(PidMap { first, limit, cursor: first, slots: BTreeMap::new(), by_real: BTreeMap::new() })
     }
 
     /// Enters the process with real PID `real` into the namespace and
