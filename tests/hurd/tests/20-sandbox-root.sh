@@ -93,7 +93,13 @@ grep -q guixbuilder01 "$root/../$(basename "$root")/etc/passwd" || fail "the env
 
 # Devices.
 [ "$(head -c 4 "$root/dev/zero" | od -An -tx1 | tr -d ' ')" = 00000000 ] || fail "/dev/zero"
-[ "$(head -c 16 "$root/dev/urandom" | wc -c)" = 16 ] || fail "/dev/urandom"
+# (The environment's /dev/urandom is the host's own source: a system
+# built without libgcrypt has no /hurd/random, and then neither has one.)
+if [ -e /dev/urandom ]; then
+  [ "$(head -c 16 "$root/dev/urandom" | wc -c)" = 16 ] || fail "/dev/urandom"
+else
+  echo "note: the guest has no /dev/urandom: the environment's is not read"
+fi
 [ -z "$(cat "$root/dev/null")" ] || fail "/dev/null reads something"
 echo x > "$root/dev/null" || fail "/dev/null refuses a write"
 # (dd, not the shell's echo, which reports any failed write as "I/O error")
