@@ -17,7 +17,6 @@ settrans -ac /servers/socket/2 /hurd/pfinet -i tun0 -a 10.99.0.1 -m 255.255.255.
 "$probe" tcp-sink 10.99.0.1:8080 > /dev/null 2>&1 & sink=$!
 "$probe" tcp-echo 10.99.0.1:8081 > /dev/null 2>&1 & echo_tcp=$!
 "$probe" udp-echo 10.99.0.1:8082 > /dev/null 2>&1 & echo_udp=$!
-trap 'kill $sink $echo_tcp $echo_udp 2> /dev/null; settrans -fg /servers/socket/2 2> /dev/null' EXIT
 cat > "$here/spec.json" <<JSON
 {
   "version": 1,
@@ -45,4 +44,6 @@ for _ in 1 2 3; do
   t=$("$probe" net-bench udp 10.99.0.1:8082 "$count" | ns); udp_direct=$(least "$udp_direct" "$t")
 done
 settrans -fg "$here/root"
+kill "$sink" "$echo_tcp" "$echo_udp" || true
+settrans -fg /servers/socket/2 || true
 echo "bench-sandbox-pfinet mib=$mib count=$count tcp_env=$tcp_env tcp_direct=$tcp_direct con_env=$con_env con_direct=$con_direct udp_env=$udp_env udp_direct=$udp_direct"
