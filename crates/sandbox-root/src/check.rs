@@ -276,7 +276,8 @@ mod tests {
             line(r#", "network": {"policy": "host"}"#),
             "network          the host's, but for its own addresses and loopback services (sandbox-pfinet)"
         );
-        let unfiltered = r#", "network": {"policy": "host"}, "servers": {"sockets": {"inet": "host", "inet6": "host"}}"#;
+        let unfiltered =
+            r#", "network": {"policy": "host"}, "servers": {"sockets": {"inet": "host", "inet6": "host"}}"#;
         assert_eq!(line(unfiltered), "network          the host's");
     }
 
