@@ -142,14 +142,30 @@ pub unsafe extern "C" fn S_socket_connect(
     addr: raw::hurd_sys_object_t,
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds both objects for this call.
+    unsafe { on_address(sock, addr, "socket_connect", |socket, addr| socket.connect(addr)) }
+}
+
+/// Runs `routine` (`call`) on the socket behind `sock` with the address
+/// behind `addr`; on success the right the request brought to the
+/// address port is released.
+///
+/// # Safety
+/// `sock` and `addr` are null or objects the stub holds for this call.
+unsafe fn on_address(
+    sock: raw::hurd_sys_object_t,
+    addr: raw::hurd_sys_object_t,
+    routine: &str,
+    call: impl FnOnce(&Arc<dyn Socket>, Option<&Address>) -> Result<(), Errno>,
+) -> raw::kern_return_t {
+    // SAFETY: as the caller's.
     let (addr_slot, addr) = unsafe { address(addr) };
     let body = |socket: &Arc<dyn Socket>, _: &Slot| {
-        socket.connect(addr)?;
+        call(socket, addr)?;
         release_own_right(addr_slot);
         Ok(())
     };
-    // SAFETY: as above.
-    unsafe { on(sock, "socket_connect", body) }
+    // SAFETY: as the caller's.
+    unsafe { on(sock, routine, body) }
 }
 
 /// # Safety
@@ -160,14 +176,7 @@ pub unsafe extern "C" fn S_socket_bind(
     addr: raw::hurd_sys_object_t,
 ) -> raw::kern_return_t {
     // SAFETY: the stub holds both objects for this call.
-    let (addr_slot, addr) = unsafe { address(addr) };
-    let body = |socket: &Arc<dyn Socket>, _: &Slot| {
-        socket.bind(addr)?;
-        release_own_right(addr_slot);
-        Ok(())
-    };
-    // SAFETY: as above.
-    unsafe { on(sock, "socket_bind", body) }
+    unsafe { on_address(sock, addr, "socket_bind", |socket, addr| socket.bind(addr)) }
 }
 
 /// An address made on `server`'s port, whether it is a family's server

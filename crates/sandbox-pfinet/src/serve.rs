@@ -199,6 +199,17 @@ impl Sock {
     /// The address the build gave, parsed and judged for `op`: the
     /// address to use and the socket to use it on.
     fn judge(&self, addr: Option<&Address>, op: Operation) -> Result<(SocketAddr, &SendRight), Errno> {
+        self.judge_as(addr, op, true)
+    }
+
+    /// [`Sock::judge`]; `commits`: an operation on the build's own stack
+    /// keeps the socket there (all but a datagram bind to any port).
+    fn judge_as(
+        &self,
+        addr: Option<&Address>,
+        op: Operation,
+        commits: bool,
+    ) -> Result<(SocketAddr, &SendRight), Errno> {
         let addr = addr.ok_or(Errno::EINVAL)?;
         if addr.family != self.family {
             return Err(Errno::EAFNOSUPPORT);
@@ -216,7 +227,7 @@ impl Sock {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let sock = match (route, self.host.get()) {
             (Route::Own, None) => {
-                state.used_own = true;
+                state.used_own |= commits;
                 &self.own
             }
             (Route::Host, Some(host)) if op != Operation::Bind => host,
@@ -320,19 +331,11 @@ impl Socket for SockPort {
             .filter(|a| a.family == self.sock.family)
             .and_then(|a| crate::sockaddr::parse(&a.sockaddr).ok())
             .is_some_and(|sa| sa.ip().is_unspecified() && sa.port() == 0);
-        let (to, sock) = if any && self.sock.judged == SocketType::Datagram {
-            let state = self.sock.state.lock().unwrap_or_else(|e| e.into_inner());
-            if self.sock.host.get().is_some() {
-                return Err(Errno::EINVAL);
-            }
-            let was = state.used_own;
-            drop(state);
-            let judged = self.sock.judge(addr, Operation::Bind)?;
-            self.sock.state.lock().unwrap_or_else(|e| e.into_inner()).used_own = was;
-            judged
-        } else {
-            self.sock.judge(addr, Operation::Bind)?
-        };
+        let any_datagram = any && self.sock.judged == SocketType::Datagram;
+        if any_datagram && self.sock.host.get().is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let (to, sock) = self.sock.judge_as(addr, Operation::Bind, !any_datagram)?;
         let there = self.sock.address_on(sock, &to)?;
         hurd::socket::bind(sock, &there)
     }
