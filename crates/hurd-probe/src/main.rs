@@ -67,6 +67,11 @@
 //!                                each answered: print the nanoseconds
 //!   hurd-probe raw-socket FAMILY  ask /servers/socket/FAMILY for a raw
 //!                                socket with socket_create itself
+//!   hurd-probe group-wait        start a child in a group of its own that
+//!                                ends after 2 s, and one in this process's
+//!                                group that ends at once; wait for the
+//!                                first's group, then for this group: print
+//!                                which child each wait got, with its status
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -161,6 +166,7 @@ enum Question {
     ProcPeek(i32),
     ExecOutside(std::path::PathBuf),
     NewPgrp(Vec<String>),
+    GroupWait,
     As(u32, u32, Vec<String>),
     TaskRace(u32),
     MsgportWait,
@@ -227,6 +233,7 @@ fn parse(args: &[String]) -> Result<Question, String> {
         [cmd] if cmd == "known-pids" => Ok(Question::KnownPids),
         [cmd, path] if cmd == "exec-outside" => Ok(Question::ExecOutside(path.into())),
         [cmd, command @ ..] if cmd == "new-pgrp" && !command.is_empty() => Ok(Question::NewPgrp(command.to_vec())),
+        [cmd] if cmd == "group-wait" => Ok(Question::GroupWait),
         [cmd, uid, gid, command @ ..] if cmd == "as" && !command.is_empty() => {
             let uid = uid.parse().map_err(|_| format!("UID must be a number, not {uid:?}"))?;
             let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
@@ -346,6 +353,29 @@ fn ask(question: &Question) -> Result<String, String> {
             hurd::process::lead_own_group().map_err(|e| format!("setpgid: {e}"))?;
             let e = std::process::Command::new(&command[0]).args(&command[1..]).exec();
             Err(format!("{}: {e}", command[0]))
+        }
+        Question::GroupWait => {
+            use std::os::unix::process::CommandExt;
+            let sh = |script: &str| {
+                let mut c = std::process::Command::new("/bin/sh");
+                c.args(["-c", script]);
+                c
+            };
+            let grouped = sh("sleep 2; exit 3").process_group(0).spawn().map_err(|e| format!("sh: {e}"))?.id();
+            let other = sh("exit 4").spawn().map_err(|e| format!("sh: {e}"))?.id();
+            // The other child has ended by now; the grouped one has not.
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            let which = |(pid, status): (i32, i32)| {
+                let name = match u32::try_from(pid) {
+                    Ok(p) if p == grouped => "grouped",
+                    Ok(p) if p == other => "other",
+                    _ => "unknown",
+                };
+                format!("{name} {}", (status >> 8) & 0xff)
+            };
+            let group = hurd::process::wait_for(-(grouped as i32)).map(which).map_err(|e| e.to_string())?;
+            let own = hurd::process::wait_for(0).map(which).map_err(|e| e.to_string())?;
+            Ok(format!("wait(-pgrp): {group}\nwait(0): {own}"))
         }
         Question::ExecOutside(path) => {
             let file = hurd::fs::lookup(path, hurd::fs::O_EXEC, 0).map_err(|e| e.to_string())?;
@@ -707,6 +737,7 @@ mod tests {
         assert_eq!(parse(&s(&["proc-peek", "7"])), Ok(Question::ProcPeek(7)));
         assert!(parse(&s(&["proc-peek", "x"])).is_err());
         assert_eq!(parse(&s(&["exec-outside", "/bin/true"])), Ok(Question::ExecOutside("/bin/true".into())));
+        assert_eq!(parse(&s(&["group-wait"])), Ok(Question::GroupWait));
         assert_eq!(parse(&s(&["new-pgrp", "/bin/true"])), Ok(Question::NewPgrp(vec!["/bin/true".into()])));
         assert!(parse(&s(&["new-pgrp"])).is_err());
         assert_eq!(parse(&s(&["as", "5", "6", "/bin/true"])), Ok(Question::As(5, 6, vec!["/bin/true".into()])));

@@ -170,6 +170,20 @@ pub fn known_ids() -> (i32, i32, i32, i32) {
     unsafe { (libc::getpid(), libc::getppid(), libc::getpgrp(), libc::getsid(0)) }
 }
 
+/// Waits for a child as `waitpid(pid, &status, 0)` reads `pid` (a PID;
+/// -1: any child; 0: any in this process's group; below -1: any in group
+/// `-pid`): the child's PID and its wait status.
+pub fn wait_for(pid: i32) -> Result<(i32, i32), Errno> {
+    let mut status = 0;
+    // SAFETY: `status` is a live i32 the call writes once.
+    let child = unsafe { libc::waitpid(pid, &mut status, 0) };
+    if child < 0 {
+        Err(Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)))
+    } else {
+        Ok((child, status))
+    }
+}
+
 /// Makes this process the leader of a process group of its own
 /// (`setpgid(0, 0)`).
 pub fn lead_own_group() -> Result<(), Errno> {

@@ -26,6 +26,9 @@ pub struct Namespace {
     /// Processes that ended and were not waited for yet: their status.
     /// (Their PIDs stay taken until then.)
     zombies: BTreeMap<u32, i32>,
+    /// The process group each zombie was in when it ended: a wait for a
+    /// group (`waitpid(-pgrp)`, `waitpid(0)`) still finds it there.
+    zombie_pgrps: BTreeMap<u32, u32>,
     /// Each live process's process group, session and login collection,
     /// kept here and nowhere else: the host's proc server is never asked
     /// about a process of the namespace (see `serve`).
@@ -105,6 +108,7 @@ impl Namespace {
             outside: BTreeSet::new(),
             exiting: BTreeMap::new(),
             zombies: BTreeMap::new(),
+            zombie_pgrps: BTreeMap::new(),
             ids: BTreeMap::new(),
         })
     }
@@ -271,8 +275,11 @@ impl Namespace {
         let _ = self.map.hold(pid);
         let _ = self.map.remove(real);
         self.zombies.insert(pid, status);
-        // A zombie is in no group: its id may no longer be joined.
-        self.ids.remove(&pid);
+        // A zombie is in no group: its id may no longer be joined. A
+        // wait for the group it was in still finds it.
+        if let Some(ids) = self.ids.remove(&pid) {
+            self.zombie_pgrps.insert(pid, ids.pgrp);
+        }
         true
     }
 
@@ -442,14 +449,27 @@ impl Namespace {
     }
 
     /// What `waiter` (none: the namespace's parent outside, whose only
-    /// child is the first process) waiting for `pid` (a PID, or -1 or 0
-    /// for any child; process groups are not told apart: any child)
-    /// finds; a zombie found is forgotten.
+    /// child is the first process) waiting for `pid` finds, as waitpid
+    /// reads its argument: a PID; -1, any child; 0, any child in the
+    /// waiter's process group; below -1, any child in group `-pid`. A
+    /// zombie found is forgotten.
     pub fn reap(&mut self, waiter: Option<u32>, pid: i32) -> Reaped {
-        let fits = |p: u32| pid <= 0 || p as i32 == pid;
+        let group = match pid {
+            // (The parent outside is in no group of the namespace: any.)
+            0 => waiter.and_then(|w| self.ids.get(&w)).map(|i| i.pgrp),
+            p if p < -1 => Some(p.unsigned_abs()),
+            _ => None,
+        };
+        let pgrp_of = |p: u32| self.ids.get(&p).map(|i| i.pgrp).or_else(|| self.zombie_pgrps.get(&p).copied());
+        let fits = |p: u32| match (pid, group) {
+            (_, Some(g)) => pgrp_of(p) == Some(g),
+            (p_arg, None) if p_arg > 0 => p as i32 == p_arg,
+            _ => true,
+        };
         let zombie = self.zombies.keys().copied().find(|&z| fits(z) && self.parent_now(z) == waiter);
         if let Some(z) = zombie {
             let status = self.zombies.remove(&z).unwrap_or(KILLED);
+            self.zombie_pgrps.remove(&z);
             self.parents.remove(&z);
             self.outside.remove(&z);
             let _ = self.map.release(z);
@@ -591,6 +611,28 @@ mod tests {
         assert_eq!(ns.pgrp(1, 9), Err(Errno::ESRCH));
         assert_eq!(ns.members(3, Set::Pgrp(0)), Ok(vec![1, 2, 3]));
         assert_eq!(ns.members(1, Set::Pgrp(7)), Err(Errno::ESRCH));
+    }
+
+    #[test]
+    fn a_wait_for_a_group_finds_only_that_groups_children() {
+        let mut ns = ns();
+        // 2 leads a group of its own; 4 stays in the builder's group 1;
+        // 3 (2's child) was made in group 1.
+        assert_eq!(ns.setpgrp(1, 2, 2), Ok(()));
+        assert_eq!(ns.admit(503, Some(1)), Ok(4));
+        assert_eq!(ns.reap(Some(1), -2), Reaped::Wait);
+        assert_eq!(ns.reap(Some(1), -77), Reaped::None, "no child in that group");
+        ns.mark_exit(4, 5 << 8);
+        assert!(ns.died(4));
+        assert_eq!(ns.reap(Some(1), -2), Reaped::Wait, "4 is not in group 2");
+        assert_eq!(ns.reap(Some(1), 0), Reaped::Child(4, 5 << 8), "4 ended in the waiter's group");
+        assert!(ns.died(2));
+        // 3 is adopted by 1, alive in group 1; 2 is a zombie of group 2.
+        assert_eq!(ns.reap(Some(1), 0), Reaped::Wait);
+        assert_eq!(ns.reap(Some(1), -2), Reaped::Child(2, KILLED), "a zombie keeps the group it ended in");
+        assert_eq!(ns.reap(Some(1), -2), Reaped::None);
+        // From outside (the root waits for the builder), 0 is any child.
+        assert_eq!(ns.reap(None, 0), Reaped::Wait);
     }
 
     #[test]

@@ -769,9 +769,6 @@ impl Process for Member {
     }
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
-        // (Process groups are not told apart: a wait for one waits for
-        // any child.)
-        let pid = if pid < -1 { -1 } else { pid };
         let interrupted = self.interrupts.since_this_request();
         let (child, status) = self.ns.wait(Some(self.entry.pid), pid, options, &interrupted).inspect_err(|e| {
             // (A shell takes a failed wait for its child's status 255;
@@ -790,7 +787,6 @@ impl Process for Member {
     /// no number of waits keeps the rest of the environment from being
     /// served.
     fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
-        let pid = if pid < -1 { -1 } else { pid };
         let me = self.entry.pid;
         self.ns.sweep(false);
         // Held while the wait is kept, so that an end told meanwhile

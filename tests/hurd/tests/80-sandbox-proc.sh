@@ -55,6 +55,8 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   echo "builder-ids=$(/probe/hurd-probe known-pids)"
   # A group of its own: its group is its PID, in the namespace.
   /probe/hurd-probe new-pgrp /probe/hurd-probe known-pids | sed "s/^/job-/"
+  # Waits for a process group, and for the waiter's own group.
+  /probe/hurd-probe group-wait
   # An orphan: the first process adopts it.
   sh -c "(sh -c \"sleep 2; exec /probe/hurd-probe known-pids\" &); exit 0" | sed "s/^/orphan-/" &
   sleep 4
@@ -106,6 +108,8 @@ set -- $(sed -n 's/^job-pid \([0-9]*\) ppid \([0-9]*\) pgrp \([0-9]*\) sid \([0-
 grep -q "^orphan-pid [0-9]* ppid 1 " out || fail "an orphan's parent is not the first process: $(grep orphan- out)"
 # The builder leads a session and process group of its own: 1.
 grep -q "^builder-ids=pid [0-9]* ppid 1 pgrp 1 sid 1$" out || fail "the builder's group or session is not 1: $(grep builder-ids out)"
+grep -qx "wait(-pgrp): grouped 3" out || fail "a wait for a process group got another child: $(grep "^wait(" out)"
+grep -qx "wait(0): other 4" out || fail "a wait for the waiter's own group got another child: $(grep "^wait(" out)"
 grep -qx "pgrp-kill=143" out || fail "kill of a process group did not reach it: $(grep pgrp-kill out)"
 # Every PID ps shows inside is small: the namespace's own.
 for p in $(sed -n 's/^ps=//p' out); do
