@@ -55,7 +55,7 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   echo "builder-ids=$(/probe/hurd-probe known-pids)"
   # A group of its own: its group is its PID, in the namespace.
   /probe/hurd-probe new-pgrp /probe/hurd-probe known-pids | sed "s/^/job-/"
-  # Waits for a process group, and for the waiter's own group.
+  # Waits for a process group, and for the group of the waiter.
   /probe/hurd-probe group-wait
   # An orphan: the first process adopts it.
   sh -c "(sh -c \"sleep 2; exec /probe/hurd-probe known-pids\" &); exit 0" | sed "s/^/orphan-/" &
