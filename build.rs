@@ -213,7 +213,7 @@ mod generate {
             )
             .allowlist_function("(io|file|dir|fsys|proc|auth|exec|msg|socket)_[a-z_0-9]+")
             .allowlist_function(
-                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|vm_(allocate|deallocate)",
+                "mach_port_[a-z_]+|mach_msg|mach_msg_server|mach_reply_port|task_[a-z_]+|thread_suspend|thread_info|vm_(allocate|deallocate)",
             )
             .allowlist_function("S_[a-z_0-9]+|do_mach_notify_[a-z_]+|exec_exec_paths|getdport")
             .allowlist_function("hurd_sys_[a-z_]+")
@@ -222,6 +222,10 @@ mod generate {
                 "O_[A-Z]+|E[A-Z0-9]+|HURD_SYS_[A-Z_]+|TASK_[A-Z_]+_PORT|S_IF[A-Z]+|MIG_[A-Z_]+|FS_TRANS_[A-Z]+",
             )
             .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t|mig_reply_header_t")
+            // What proc_getprocinfo answers: its layout and the kernel's
+            // task and thread information it carries.
+            .allowlist_type("procinfo|task_basic_info|task_events_info|thread_basic_info|thread_sched_info")
+            .allowlist_var("PI_FETCH_[A-Z_]+|TASK_(BASIC|EVENTS)_INFO|THREAD_(BASIC|SCHED)_INFO")
             .generate()
             .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));
         bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs");

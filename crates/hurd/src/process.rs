@@ -147,6 +147,120 @@ pub fn stop_threads_but(task: &SendRight, except: &SendRight) -> Result<(), Errn
     listed.and(resumed)
 }
 
+/// The threads of `task`, each an owned right.
+fn threads_of(task: &SendRight) -> Result<Vec<SendRight>, Errno> {
+    let mut threads: *mut raw::thread_t = std::ptr::null_mut();
+    let mut count: raw::mach_msg_type_number_t = 0;
+    // SAFETY: the kernel gives us `count` thread rights, out of line.
+    check(unsafe { raw::task_threads(task.as_raw(), &mut threads, &mut count) })?;
+    // SAFETY: the reply's array, released by take_array.
+    let names = unsafe { take_array(threads, count as usize, std::ptr::null()) };
+    // SAFETY: each name is a thread right the kernel just gave us.
+    Ok(names.into_iter().filter_map(|name| unsafe { SendRight::from_raw(name) }).collect())
+}
+
+/// `struct procinfo` as a proc server answers it, as ints: `fixed` is its
+/// fixed part as the server keeps it (state, owner, parent, process group,
+/// session, login collection, exit status, signal code, and a thread count
+/// set here), and `task` (none for a zombie) is asked what `asked`
+/// (`PI_FETCH_*` bits) wants of the kernel: the task's basic and event
+/// information, its threads, each one's basic and scheduling information.
+/// The flags answered say what is there. Thread waits are never fetched:
+/// they would be asked of the process itself, which need not answer.
+pub fn procinfo(fixed: [i32; 9], task: Option<&SendRight>, asked: i32) -> (i32, Vec<i32>) {
+    use std::mem::{offset_of, size_of};
+    type Thread = raw::procinfo__bindgen_ty_1;
+    let wants = |bit: u32| asked & bit as i32 != 0;
+    let details = wants(raw::PI_FETCH_THREAD_BASIC) || wants(raw::PI_FETCH_THREAD_SCHED);
+    let threads = match task {
+        Some(task) if details || wants(raw::PI_FETCH_THREADS) => threads_of(task).ok(),
+        _ => None,
+    };
+    let head = offset_of!(raw::procinfo, threadinfos);
+    let shown = if details { threads.as_ref().map_or(0, Vec::len) } else { 0 };
+    let bytes = (head + shown * size_of::<Thread>()).max(size_of::<raw::procinfo>());
+    // Zeroed room aligned for the struct; every byte read back below is
+    // either a zero or written by the kernel.
+    let mut room = vec![0u64; bytes.div_ceil(8)];
+    let base = room.as_mut_ptr().cast::<u8>();
+    let mut flags = 0;
+    debug_assert_eq!(offset_of!(raw::procinfo, nthreads), size_of::<[i32; 8]>());
+    let mut fixed = fixed;
+    fixed[8] = threads.as_ref().map_or(0, |t| t.len() as i32);
+    // SAFETY: `room` holds at least `size_of::<procinfo>()` bytes, aligned
+    // to 8; the fixed part is nine ints at its start (asserted above).
+    unsafe { std::ptr::copy_nonoverlapping(fixed.as_ptr(), base.cast::<i32>(), fixed.len()) };
+    let info = base.cast::<raw::procinfo>();
+    if let Some(task) = task {
+        if wants(raw::PI_FETCH_TASKINFO) {
+            let mut count =
+                (size_of::<raw::task_basic_info>() / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
+            // SAFETY: the kernel writes at most `count` ints into the
+            // struct's `taskinfo`, which holds that many.
+            let code = unsafe {
+                raw::task_info(
+                    task.as_raw(),
+                    raw::TASK_BASIC_INFO as _,
+                    std::ptr::addr_of_mut!((*info).taskinfo).cast(),
+                    &mut count,
+                )
+            };
+            if code == 0 {
+                flags |= raw::PI_FETCH_TASKINFO as i32;
+            }
+        }
+        if wants(raw::PI_FETCH_TASKEVENTS) {
+            let mut count =
+                (size_of::<raw::task_events_info>() / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
+            // SAFETY: as above, into `taskevents`.
+            let code = unsafe {
+                raw::task_info(
+                    task.as_raw(),
+                    raw::TASK_EVENTS_INFO as _,
+                    std::ptr::addr_of_mut!((*info).taskevents).cast(),
+                    &mut count,
+                )
+            };
+            if code == 0 {
+                flags |= raw::PI_FETCH_TASKEVENTS as i32;
+            }
+        }
+    }
+    if let Some(threads) = &threads {
+        flags |= raw::PI_FETCH_THREADS as i32;
+        if details {
+            flags |= asked & (raw::PI_FETCH_THREAD_BASIC | raw::PI_FETCH_THREAD_SCHED) as i32;
+        }
+        for (i, thread) in threads.iter().enumerate().take(shown) {
+            // SAFETY: `room` holds `shown` thread entries after the head.
+            let entry = unsafe { base.add(head + i * size_of::<Thread>()).cast::<Thread>() };
+            let ask = |entry: *mut Thread, flavor: u32, out: *mut raw::integer_t, size: usize| {
+                let mut count = (size / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
+                // SAFETY: `out` is a field of `entry` of `size` bytes.
+                let code = unsafe { raw::thread_info(thread.as_raw(), flavor as _, out, &mut count) };
+                if code == raw::MACH_SEND_INVALID_DEST as i32 {
+                    // The thread ended meanwhile: said so, as a proc server does.
+                    // SAFETY: `died` is an int of `entry`.
+                    unsafe { std::ptr::addr_of_mut!((*entry).died).write(1) };
+                }
+            };
+            if wants(raw::PI_FETCH_THREAD_BASIC) {
+                // SAFETY: a field of `entry`, in `room`.
+                let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_bi) };
+                ask(entry, raw::THREAD_BASIC_INFO, out.cast(), size_of::<raw::thread_basic_info>());
+            }
+            if wants(raw::PI_FETCH_THREAD_SCHED) {
+                // SAFETY: as above.
+                let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_si) };
+                ask(entry, raw::THREAD_SCHED_INFO, out.cast(), size_of::<raw::thread_sched_info>());
+            }
+        }
+    }
+    // SAFETY: `room` is `bytes` or more initialised bytes, aligned for ints.
+    let words = unsafe { std::slice::from_raw_parts(room.as_ptr().cast::<i32>(), bytes.div_ceil(4)) }.to_vec();
+    (flags, words)
+}
+
 /// A new empty task, a child of this one (no threads, no memory).
 pub fn create_task() -> Result<SendRight, Errno> {
     let mut child: RawPort = 0;

@@ -712,14 +712,18 @@ impl Process for Member {
         Ok(self.ns.table().filter(&live))
     }
 
-    /// The fixed part only: no task or thread information (the flags
-    /// answered say so, and `ps` shows those columns empty).
-    fn info(&self, pid: i32, _flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
+    /// The namespace's own record of the process, with what the kernel
+    /// says of its task and threads as `flags` asks (never thread waits:
+    /// those would be asked of the process itself).
+    fn info(&self, pid: i32, flags: i32) -> Result<(i32, Vec<i32>, Vec<u8>), Errno> {
         let pid = self.pid(pid)?;
         let stopped = self.ns.stopped.lock().unwrap_or_else(|e| e.into_inner()).contains(&pid);
         let msgport = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&pid);
-        let words = self.ns.table().procinfo(pid, self.ns.owner, stopped, msgport).ok_or(Errno::ESRCH)?;
-        Ok((0, words.to_vec(), Vec::new()))
+        let fixed = self.ns.table().procinfo(pid, self.ns.owner, stopped, msgport).ok_or(Errno::ESRCH)?;
+        // (A zombie's task is gone: the fixed part alone.)
+        let task = self.task_of(pid as i32).ok();
+        let (flags, words) = hurd::process::procinfo(fixed, task.as_ref(), flags);
+        Ok((flags, words, Vec::new()))
     }
 
     /// Not answered (EOPNOTSUPP; ESRCH outside the namespace): the

@@ -46,6 +46,9 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   kill "$bg"; wait "$bg"; echo "killed=$?"
   echo "pipe=$(echo a b c | tr " " "\n" | wc -l)"
   echo "ps=$(ps -e 2> /dev/null | sed -n "2,\$ s/^ *\([0-9]*\).*/\1/p" | sort -n | tr "\n" " ")"
+  # What the kernel says of a task and its threads (ps -Q shows a field
+  # it could not fill as "-").
+  echo "ps-task=$(ps -e -H -Q -o pid,nth,vsize 2>&1 | sed -n "s/^ *1  *\([^ ]*\)  *\([^ ]*\) *\$/\1 \2/p")"
   if kill -0 '"$secret"' 2> /dev/null; then echo "host-kill=yes"; else echo "host-kill=no"; fi
   /probe/hurd-probe proc-peek '"$secret"' | sed "s/^/peek-/"
   # A program started in a task the exec server would make itself, with
@@ -78,6 +81,7 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
 ' > out 2> err || fail "exec failed: $(cat out err; echo "the translator said:"; cat translator.log)"
 cat out
 grep -qx "pid=1" out || fail "the builder is not PID 1"
+grep -Eq "^ps-task=[1-9][0-9]* [0-9]" out || fail "ps shows no thread count or size of the builder: $(grep ^ps-task= out; cat err)"
 grep -qx "ppid=0" out || fail "the builder's parent is not 0"
 grep -qx "child=1" out || fail "a child does not see the builder as its parent"
 grep -qx "status=3" out || fail "an exit status did not come back through wait"
