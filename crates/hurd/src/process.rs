@@ -168,14 +168,13 @@ pub fn task_usage(task: &SendRight) -> TaskUsage {
         let code = unsafe { raw::task_info(task.as_raw(), flavor as _, (&mut info as *mut T).cast(), &mut count) };
         if code != 0 { T::default() } else { info }
     }
-    let micros = |t: raw::time_value| {
-        (t.seconds.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.microseconds.max(0) as u64)
-    };
+    let micros =
+        |t: raw::time_value| (t.seconds.max(0) as u64).saturating_mul(1_000_000) + t.microseconds.max(0) as u64;
     let ended: raw::task_basic_info = ask(task, raw::TASK_BASIC_INFO);
     let live: raw::task_thread_times_info = ask(task, raw::TASK_THREAD_TIMES_INFO);
     TaskUsage {
-        user_us: micros(ended.user_time).saturating_add(micros(live.user_time)),
-        system_us: micros(ended.system_time).saturating_add(micros(live.system_time)),
+        user_us: micros(ended.user_time) + micros(live.user_time),
+        system_us: micros(ended.system_time) + micros(live.system_time),
     }
 }
 
@@ -266,32 +265,25 @@ pub fn procinfo(fixed: [i32; 9], task: Option<&SendRight>, asked: i32) -> (i32, 
         for (i, thread) in threads.iter().enumerate().take(shown) {
             // SAFETY: `room` holds `shown` thread entries after the head.
             let entry = unsafe { base.add(head + i * size_of::<Thread>()).cast::<Thread>() };
-            // Whether the kernel answered (a thread that ended meanwhile is
-            // said to have died, as a proc server says it).
-            let ask = |entry: *mut Thread, flavor: u32, out: *mut raw::integer_t, size: usize| -> bool {
+            let ask = |entry: *mut Thread, flavor: u32, out: *mut raw::integer_t, size: usize| {
                 let mut count = (size / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
                 // SAFETY: `out` is a field of `entry` of `size` bytes.
                 let code = unsafe { raw::thread_info(thread.as_raw(), flavor as _, out, &mut count) };
                 if code == raw::MACH_SEND_INVALID_DEST as i32 {
+                    // The thread ended meanwhile: said so, as a proc server does.
                     // SAFETY: `died` is an int of `entry`.
                     unsafe { std::ptr::addr_of_mut!((*entry).died).write(1) };
                 }
-                code == 0 || code == raw::MACH_SEND_INVALID_DEST as i32
             };
             if wants(raw::PI_FETCH_THREAD_BASIC) {
                 // SAFETY: a field of `entry`, in `room`.
                 let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_bi) };
-                if !ask(entry, raw::THREAD_BASIC_INFO, out.cast(), size_of::<raw::thread_basic_info>()) {
-                    // Something else went wrong: the field is not told.
-                    flags &= !(raw::PI_FETCH_THREAD_BASIC as i32);
-                }
+                ask(entry, raw::THREAD_BASIC_INFO, out.cast(), size_of::<raw::thread_basic_info>());
             }
             if wants(raw::PI_FETCH_THREAD_SCHED) {
                 // SAFETY: as above.
                 let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_si) };
-                if !ask(entry, raw::THREAD_SCHED_INFO, out.cast(), size_of::<raw::thread_sched_info>()) {
-                    flags &= !(raw::PI_FETCH_THREAD_SCHED as i32);
-                }
+                ask(entry, raw::THREAD_SCHED_INFO, out.cast(), size_of::<raw::thread_sched_info>());
             }
         }
     }
@@ -360,13 +352,12 @@ pub fn children_used() -> Result<u64, Errno> {
     let mut usage = raw::rusage_t::default();
     // SAFETY: `usage` is a live place the reply is written to.
     check(unsafe { raw::proc_getchildren_rusage(proc.as_raw(), &mut usage) })?;
-    let micros =
-        |t: raw::timeval| (t.tv_sec.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.tv_usec.max(0) as u64);
+    let micros = |t: raw::timeval| (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64;
     Ok(micros(usage.ru_utime) + micros(usage.ru_stime))
 }
 
 fn micros(t: libc::timeval) -> u64 {
-    (t.tv_sec.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.tv_usec.max(0) as u64)
+    (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64
 }
 
 /// Makes this process the leader of a process group of its own
