@@ -125,22 +125,10 @@ pub fn pids() -> Result<Pids, ProcError> {
 pub fn stop_threads_but(task: &SendRight, except: &SendRight) -> Result<(), Errno> {
     // SAFETY: a task port we hold.
     check(unsafe { raw::task_suspend(task.as_raw()) })?;
-    let mut threads: *mut raw::thread_t = std::ptr::null_mut();
-    let mut count: raw::mach_msg_type_number_t = 0;
-    // SAFETY: the kernel gives us `count` thread rights, out of line.
-    let listed = check(unsafe { raw::task_threads(task.as_raw(), &mut threads, &mut count) });
-    if listed.is_ok() {
-        // SAFETY: the reply's array, released by take_array; each right
-        // is ours, owned by the SendRight made of it.
-        let names = unsafe { crate::port::take_array(threads, count as usize, std::ptr::null()) };
-        for name in names {
-            // SAFETY: a thread right the kernel just gave us.
-            let thread = unsafe { SendRight::from_raw(name) };
-            if let Some(thread) = thread.filter(|t| t.as_raw() != except.as_raw()) {
-                // SAFETY: a thread port we hold.
-                let _ = unsafe { raw::thread_suspend(thread.as_raw()) };
-            }
-        }
+    let listed = threads_of(task);
+    for thread in listed.iter().flatten().filter(|t| t.as_raw() != except.as_raw()) {
+        // SAFETY: a thread port we hold.
+        let _ = unsafe { raw::thread_suspend(thread.as_raw()) };
     }
     // SAFETY: as above; the task runs again, its other threads stopped.
     let resumed = check(unsafe { raw::task_resume(task.as_raw()) });
@@ -157,6 +145,17 @@ fn threads_of(task: &SendRight) -> Result<Vec<SendRight>, Errno> {
     let names = unsafe { take_array(threads, count as usize, std::ptr::null()) };
     // SAFETY: each name is a thread right the kernel just gave us.
     Ok(names.into_iter().filter_map(|name| unsafe { SendRight::from_raw(name) }).collect())
+}
+
+/// Asks the kernel for `task`'s information of `flavor` into `out`: whether
+/// it answered.
+///
+/// # Safety
+/// `out` is a writable `T`, the struct the kernel answers `flavor` with.
+unsafe fn task_info_into<T>(task: &SendRight, flavor: u32, out: *mut T) -> bool {
+    let mut count = (std::mem::size_of::<T>() / std::mem::size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
+    // SAFETY: the kernel writes at most `count` ints, which `out` holds.
+    unsafe { raw::task_info(task.as_raw(), flavor as _, out.cast(), &mut count) == 0 }
 }
 
 /// `struct procinfo` as a proc server answers it, as ints: `fixed` is its
@@ -192,38 +191,17 @@ pub fn procinfo(fixed: [i32; 9], task: Option<&SendRight>, asked: i32) -> (i32, 
     unsafe { std::ptr::copy_nonoverlapping(fixed.as_ptr(), base.cast::<i32>(), fixed.len()) };
     let info = base.cast::<raw::procinfo>();
     if let Some(task) = task {
-        if wants(raw::PI_FETCH_TASKINFO) {
-            let mut count =
-                (size_of::<raw::task_basic_info>() / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
-            // SAFETY: the kernel writes at most `count` ints into the
-            // struct's `taskinfo`, which holds that many.
-            let code = unsafe {
-                raw::task_info(
-                    task.as_raw(),
-                    raw::TASK_BASIC_INFO as _,
-                    std::ptr::addr_of_mut!((*info).taskinfo).cast(),
-                    &mut count,
-                )
-            };
-            if code == 0 {
-                flags |= raw::PI_FETCH_TASKINFO as i32;
-            }
+        // SAFETY: `taskinfo` and `taskevents` are fields of the struct at
+        // the start of `room`.
+        let (taskinfo, taskevents) =
+            unsafe { (std::ptr::addr_of_mut!((*info).taskinfo), std::ptr::addr_of_mut!((*info).taskevents)) };
+        // SAFETY: each is a writable field of its flavour's type.
+        if wants(raw::PI_FETCH_TASKINFO) && unsafe { task_info_into(task, raw::TASK_BASIC_INFO, taskinfo) } {
+            flags |= raw::PI_FETCH_TASKINFO as i32;
         }
-        if wants(raw::PI_FETCH_TASKEVENTS) {
-            let mut count =
-                (size_of::<raw::task_events_info>() / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
-            // SAFETY: as above, into `taskevents`.
-            let code = unsafe {
-                raw::task_info(
-                    task.as_raw(),
-                    raw::TASK_EVENTS_INFO as _,
-                    std::ptr::addr_of_mut!((*info).taskevents).cast(),
-                    &mut count,
-                )
-            };
-            if code == 0 {
-                flags |= raw::PI_FETCH_TASKEVENTS as i32;
-            }
+        // SAFETY: as above.
+        if wants(raw::PI_FETCH_TASKEVENTS) && unsafe { task_info_into(task, raw::TASK_EVENTS_INFO, taskevents) } {
+            flags |= raw::PI_FETCH_TASKEVENTS as i32;
         }
     }
     if let Some(threads) = &threads {
