@@ -212,25 +212,32 @@ pub fn procinfo(fixed: [i32; 9], task: Option<&SendRight>, asked: i32) -> (i32, 
         for (i, thread) in threads.iter().enumerate().take(shown) {
             // SAFETY: `room` holds `shown` thread entries after the head.
             let entry = unsafe { base.add(head + i * size_of::<Thread>()).cast::<Thread>() };
-            let ask = |entry: *mut Thread, flavor: u32, out: *mut raw::integer_t, size: usize| {
+            // A thread that ended meanwhile is said to have died, as a proc
+            // server does; any other error leaves that flavour out of the
+            // whole answer (its flag cleared), not a zero taken for data.
+            let ask = |entry: *mut Thread, flavor: u32, out: *mut raw::integer_t, size: usize| -> bool {
                 let mut count = (size / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
                 // SAFETY: `out` is a field of `entry` of `size` bytes.
                 let code = unsafe { raw::thread_info(thread.as_raw(), flavor as _, out, &mut count) };
                 if code == raw::MACH_SEND_INVALID_DEST as i32 {
-                    // The thread ended meanwhile: said so, as a proc server does.
                     // SAFETY: `died` is an int of `entry`.
                     unsafe { std::ptr::addr_of_mut!((*entry).died).write(1) };
                 }
+                code == 0 || code == raw::MACH_SEND_INVALID_DEST as i32
             };
             if wants(raw::PI_FETCH_THREAD_BASIC) {
                 // SAFETY: a field of `entry`, in `room`.
                 let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_bi) };
-                ask(entry, raw::THREAD_BASIC_INFO, out.cast(), size_of::<raw::thread_basic_info>());
+                if !ask(entry, raw::THREAD_BASIC_INFO, out.cast(), size_of::<raw::thread_basic_info>()) {
+                    flags &= !(raw::PI_FETCH_THREAD_BASIC as i32);
+                }
             }
             if wants(raw::PI_FETCH_THREAD_SCHED) {
                 // SAFETY: as above.
                 let out = unsafe { std::ptr::addr_of_mut!((*entry).pis_si) };
-                ask(entry, raw::THREAD_SCHED_INFO, out.cast(), size_of::<raw::thread_sched_info>());
+                if !ask(entry, raw::THREAD_SCHED_INFO, out.cast(), size_of::<raw::thread_sched_info>()) {
+                    flags &= !(raw::PI_FETCH_THREAD_SCHED as i32);
+                }
             }
         }
     }
