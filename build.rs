@@ -224,8 +224,10 @@ mod generate {
             .allowlist_type("io_statbuf_t|retry_type|mach_msg_header_t|mig_reply_header_t")
             // What proc_getprocinfo answers: its layout and the kernel's
             // task and thread information it carries.
-            .allowlist_type("procinfo|task_basic_info|task_events_info|thread_basic_info|thread_sched_info")
-            .allowlist_var("PI_FETCH_[A-Z_]+|TASK_(BASIC|EVENTS)_INFO|THREAD_(BASIC|SCHED)_INFO")
+            .allowlist_type(
+                "procinfo|task_basic_info|task_events_info|task_thread_times_info|thread_basic_info|thread_sched_info",
+            )
+            .allowlist_var("PI_FETCH_[A-Z_]+|TASK_(BASIC|EVENTS|THREAD_TIMES)_INFO|THREAD_(BASIC|SCHED)_INFO")
             .generate()
             .unwrap_or_else(|e| panic!("hurd-sys: bindgen over {}: {e}", include.display()));
         bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs");

@@ -72,6 +72,9 @@
 //!                                group that ends at once; wait for the
 //!                                first's group, then for this group: print
 //!                                which child each wait got, with its status
+//!   hurd-probe child-usage       run a child that spends CPU time, wait for
+//!                                it: print the CPU time the wait told and
+//!                                then proc_getchildren_rusage, in µs
 //!   hurd-probe with-ids UID GID CMD [ARG...]
 //!                                run CMD with UID and GID added to this
 //!                                process's ids
@@ -167,6 +170,7 @@ enum Question {
     ExecOutside(std::path::PathBuf),
     NewPgrp(Vec<String>),
     GroupWait,
+    ChildUsage,
     As(u32, u32, Vec<String>),
     TaskRace(u32),
     MsgportWait,
@@ -234,6 +238,7 @@ fn parse(args: &[String]) -> Result<Question, String> {
         [cmd, path] if cmd == "exec-outside" => Ok(Question::ExecOutside(path.into())),
         [cmd, command @ ..] if cmd == "new-pgrp" && !command.is_empty() => Ok(Question::NewPgrp(command.to_vec())),
         [cmd] if cmd == "group-wait" => Ok(Question::GroupWait),
+        [cmd] if cmd == "child-usage" => Ok(Question::ChildUsage),
         [cmd, uid, gid, command @ ..] if cmd == "as" && !command.is_empty() => {
             let uid = uid.parse().map_err(|_| format!("UID must be a number, not {uid:?}"))?;
             let gid = gid.parse().map_err(|_| format!("GID must be a number, not {gid:?}"))?;
@@ -376,6 +381,14 @@ fn ask(question: &Question) -> Result<String, String> {
             let group = hurd::process::wait_for(-(grouped as i32)).map(which).map_err(|e| e.to_string())?;
             let own = hurd::process::wait_for(0).map(which).map_err(|e| e.to_string())?;
             Ok(format!("wait(-pgrp): {group}\nwait(0): {own}"))
+        }
+        Question::ChildUsage => {
+            let busy = "i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done";
+            let child =
+                std::process::Command::new("/bin/sh").args(["-c", busy]).spawn().map_err(|e| format!("sh: {e}"))?.id();
+            let (_, status, waited) = hurd::process::wait_for_used(child as i32).map_err(|e| e.to_string())?;
+            let children = hurd::process::children_used().map_err(|e| e.to_string())?;
+            Ok(format!("child-usage: status {status}, wait {waited}, children {children}"))
         }
         Question::ExecOutside(path) => {
             let file = hurd::fs::lookup(path, hurd::fs::O_EXEC, 0).map_err(|e| e.to_string())?;
@@ -738,6 +751,7 @@ mod tests {
         assert!(parse(&s(&["proc-peek", "x"])).is_err());
         assert_eq!(parse(&s(&["exec-outside", "/bin/true"])), Ok(Question::ExecOutside("/bin/true".into())));
         assert_eq!(parse(&s(&["group-wait"])), Ok(Question::GroupWait));
+        assert_eq!(parse(&s(&["child-usage"])), Ok(Question::ChildUsage));
         assert_eq!(parse(&s(&["new-pgrp", "/bin/true"])), Ok(Question::NewPgrp(vec!["/bin/true".into()])));
         assert!(parse(&s(&["new-pgrp"])).is_err());
         assert_eq!(parse(&s(&["as", "5", "6", "/bin/true"])), Ok(Question::As(5, 6, vec!["/bin/true".into()])));

@@ -135,6 +135,37 @@ pub fn stop_threads_but(task: &SendRight, except: &SendRight) -> Result<(), Errn
     listed.and(resumed)
 }
 
+/// What a task has used so far, as the kernel counts it: user and system
+/// CPU time in microseconds, its ended threads' and its live ones'. A
+/// question the kernel does not answer (the task is gone) counts as
+/// nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskUsage {
+    pub user_us: u64,
+    pub system_us: u64,
+}
+
+/// [`TaskUsage`] of `task`.
+pub fn task_usage(task: &SendRight) -> TaskUsage {
+    use std::mem::size_of;
+    fn ask<T: Default>(task: &SendRight, flavor: u32) -> T {
+        let mut info = T::default();
+        let mut count = (size_of::<T>() / size_of::<raw::integer_t>()) as raw::mach_msg_type_number_t;
+        // SAFETY: the kernel writes at most `count` ints into `info`, which
+        // holds that many.
+        let code = unsafe { raw::task_info(task.as_raw(), flavor as _, (&mut info as *mut T).cast(), &mut count) };
+        if code != 0 { T::default() } else { info }
+    }
+    let micros =
+        |t: raw::time_value| (t.seconds.max(0) as u64).saturating_mul(1_000_000) + t.microseconds.max(0) as u64;
+    let ended: raw::task_basic_info = ask(task, raw::TASK_BASIC_INFO);
+    let live: raw::task_thread_times_info = ask(task, raw::TASK_THREAD_TIMES_INFO);
+    TaskUsage {
+        user_us: micros(ended.user_time) + micros(live.user_time),
+        system_us: micros(ended.system_time) + micros(live.system_time),
+    }
+}
+
 /// The threads of `task`, each an owned right.
 fn threads_of(task: &SendRight) -> Result<Vec<SendRight>, Errno> {
     let mut threads: *mut raw::thread_t = std::ptr::null_mut();
@@ -281,6 +312,37 @@ pub fn wait_for(pid: i32) -> Result<(i32, i32), Errno> {
     } else {
         Ok((child, status))
     }
+}
+
+/// [`wait_for`], with the CPU time (user and system, microseconds) the
+/// child used, as the wait tells it (`wait4`).
+pub fn wait_for_used(pid: i32) -> Result<(i32, i32, u64), Errno> {
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value of it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are live places the call writes once.
+    let child = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if child < 0 {
+        return Err(Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+    }
+    Ok((child, status, micros(usage.ru_utime) + micros(usage.ru_stime)))
+}
+
+/// The CPU time (user and system, microseconds) this process's children
+/// that ended used, as its proc server tells it
+/// (`proc_getchildren_rusage`, which the C library's
+/// `getrusage(RUSAGE_CHILDREN)` asks when it was built to).
+pub fn children_used() -> Result<u64, Errno> {
+    let proc = proc_port().map_err(|_| Errno::EIO)?;
+    let mut usage = raw::rusage_t::default();
+    // SAFETY: `usage` is a live place the reply is written to.
+    check(unsafe { raw::proc_getchildren_rusage(proc.as_raw(), &mut usage) })?;
+    let micros = |t: raw::timeval| (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64;
+    Ok(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+fn micros(t: libc::timeval) -> u64 {
+    (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64
 }
 
 /// Makes this process the leader of a process group of its own

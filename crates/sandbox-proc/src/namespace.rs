@@ -29,10 +29,31 @@ pub struct Namespace {
     /// The process group each zombie was in when it ended: a wait for a
     /// group (`waitpid(-pgrp)`, `waitpid(0)`) still finds it there.
     zombie_pgrps: BTreeMap<u32, u32>,
+    /// What a process had used when it said how it ends (its own, kept
+    /// until it is waited for: the wait answers it).
+    usage: BTreeMap<u32, Usage>,
+    /// What each process's children that ended had used, theirs and their
+    /// descendants' (`getrusage(RUSAGE_CHILDREN)`).
+    children_usage: BTreeMap<u32, Usage>,
     /// Each live process's process group, session and login collection,
     /// kept here and nowhere else: the host's proc server is never asked
     /// about a process of the namespace (see `serve`).
     ids: BTreeMap<u32, Ids>,
+}
+
+/// What a process used, as a wait and `getrusage(RUSAGE_CHILDREN)` tell
+/// it: user and system CPU time, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub user_us: u64,
+    pub system_us: u64,
+}
+
+impl Usage {
+    fn add(&mut self, other: &Usage) {
+        self.user_us = self.user_us.saturating_add(other.user_us);
+        self.system_us = self.system_us.saturating_add(other.system_us);
+    }
 }
 
 /// A live process's groups, by the namespace's PIDs.
@@ -109,6 +130,8 @@ impl Namespace {
             exiting: BTreeMap::new(),
             zombies: BTreeMap::new(),
             zombie_pgrps: BTreeMap::new(),
+            usage: BTreeMap::new(),
+            children_usage: BTreeMap::new(),
             ids: BTreeMap::new(),
         })
     }
@@ -149,6 +172,9 @@ impl Namespace {
                 self.parents.remove(&pid);
                 self.outside.remove(&pid);
                 self.ids.remove(&pid);
+                self.exiting.remove(&pid);
+                self.usage.remove(&pid);
+                self.children_usage.remove(&pid);
             }
         }
     }
@@ -261,9 +287,22 @@ impl Namespace {
 
     /// `pid` says it ends with `status` (`proc_mark_exit`).
     pub fn mark_exit(&mut self, pid: u32, status: i32) {
+        self.mark_exit_using(pid, status, Usage::default());
+    }
+
+    /// [`Namespace::mark_exit`], with what the process had used by then
+    /// (a process killed outright never says: it counts as nothing, as
+    /// with the host's proc server).
+    pub fn mark_exit_using(&mut self, pid: u32, status: i32, usage: Usage) {
         if self.map.to_real(pid).is_some() {
             self.exiting.insert(pid, status);
+            self.usage.insert(pid, usage);
         }
+    }
+
+    /// What `pid`'s children that ended had used, with their descendants.
+    pub fn children_usage(&self, pid: u32) -> Usage {
+        self.children_usage.get(&pid).copied().unwrap_or_default()
     }
 
     /// `pid`'s task is gone: it is a zombie until its parent waits for
@@ -271,6 +310,13 @@ impl Namespace {
     pub fn died(&mut self, pid: u32) -> bool {
         let Some(real) = self.map.to_real(pid) else { return false };
         let status = self.exiting.remove(&pid).unwrap_or(KILLED);
+        // Its parent counts what it and its own ended children used (a
+        // parent outside counts nothing here).
+        let mut used = self.usage.get(&pid).copied().unwrap_or_default();
+        used.add(&self.children_usage.remove(&pid).unwrap_or_default());
+        if let Some(parent) = self.parent_now(pid) {
+            self.children_usage.entry(parent).or_default().add(&used);
+        }
         // Its PID stays taken until it is waited for.
         let _ = self.map.hold(pid);
         let _ = self.map.remove(real);
@@ -454,6 +500,11 @@ impl Namespace {
     /// waiter's process group; below -1, any child in group `-pid`. A
     /// zombie found is forgotten.
     pub fn reap(&mut self, waiter: Option<u32>, pid: i32) -> Reaped {
+        self.reap_using(waiter, pid).0
+    }
+
+    /// [`Namespace::reap`], with what the child found had used itself.
+    pub fn reap_using(&mut self, waiter: Option<u32>, pid: i32) -> (Reaped, Usage) {
         let group = match pid {
             // (The parent outside is in no group of the namespace: any.)
             0 => waiter.and_then(|w| self.ids.get(&w)).map(|i| i.pgrp),
@@ -473,10 +524,11 @@ impl Namespace {
             self.parents.remove(&z);
             self.outside.remove(&z);
             let _ = self.map.release(z);
-            return Reaped::Child(z, status);
+            let used = self.usage.remove(&z).unwrap_or_default();
+            return (Reaped::Child(z, status), used);
         }
         let live = self.map.live().into_iter().any(|(p, _)| fits(p) && self.parent_now(p) == waiter);
-        if live { Reaped::Wait } else { Reaped::None }
+        (if live { Reaped::Wait } else { Reaped::None }, Usage::default())
     }
 }
 
@@ -633,6 +685,30 @@ mod tests {
         assert_eq!(ns.reap(Some(1), -2), Reaped::None);
         // From outside (the root waits for the builder), 0 is any child.
         assert_eq!(ns.reap(None, 0), Reaped::Wait);
+    }
+
+    #[test]
+    fn a_wait_tells_the_childs_usage_and_the_parent_counts_its_descendants() {
+        let mut ns = ns();
+        // 3 is 2's child; 2 is the builder's.
+        assert_eq!(ns.admit(502, Some(2)), Ok(3));
+        let used = |us| Usage { user_us: us, system_us: 1 };
+        ns.mark_exit_using(3, 0, used(100));
+        assert!(ns.died(3));
+        assert_eq!(ns.children_usage(2).user_us, 100, "counted when it ends, before any wait");
+        assert_eq!(ns.reap_using(Some(2), 3), (Reaped::Child(3, 0), used(100)));
+        ns.mark_exit_using(2, 0, used(20));
+        assert!(ns.died(2));
+        let of_1 = ns.children_usage(1);
+        assert_eq!((of_1.user_us, of_1.system_us), (120, 2), "2's own and its child's");
+        // A wait answers the child's own usage only.
+        assert_eq!(ns.reap_using(Some(1), 2).1, used(20));
+        // Killed without a word: nothing.
+        let killed = ns.admit(503, Some(1)).unwrap();
+        assert!(ns.died(killed));
+        assert_eq!(ns.reap_using(Some(1), killed as i32), (Reaped::Child(killed, KILLED), Usage::default()));
+        assert_eq!(ns.children_usage(1).user_us, 120);
+        assert_eq!(ns.children_usage(2), Usage::default(), "an ended process's count is gone with it");
     }
 
     #[test]

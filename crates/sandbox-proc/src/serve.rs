@@ -34,8 +34,9 @@ use hurd_server::Forward;
 use hurd_server::ports::{self, Object};
 use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, WaitReply, Waited};
 use hurd_server::task_notify::{DEATHS, NEW_TASK, NewTask};
+use hurd_sys::raw;
 
-use crate::namespace::{Namespace, Newids, Reaped, Set, Snapshot};
+use crate::namespace::{Namespace, Newids, Reaped, Set, Snapshot, Usage};
 
 /// The routines a member's port sends on to the host's proc server as
 /// they came, on sandbox-root's own port there: those whose answer does
@@ -99,8 +100,21 @@ pub struct Ns {
 const WNOHANG: i32 = 1;
 
 /// What a wait answers for `child`, ended with `status`.
-fn waited(child: u32, status: i32) -> Waited {
-    Waited { status, sigcode: 0, rusage: Default::default(), pid: child as i32 }
+fn waited(child: u32, status: i32, used: Usage) -> Waited {
+    Waited { status, sigcode: 0, rusage: rusage(&used), pid: child as i32 }
+}
+
+/// [`Usage`] as the C library's `struct rusage`: the CPU times (what the
+/// namespace has no count for stays 0).
+fn rusage(used: &Usage) -> Rusage {
+    let time = |us: u64| raw::timeval { tv_sec: (us / 1_000_000) as _, tv_usec: (us % 1_000_000) as _ };
+    Rusage { ru_utime: time(used.user_us), ru_stime: time(used.system_us), ..Default::default() }
+}
+
+/// What the kernel says `task` has used, as the namespace counts it.
+fn usage_of(task: &SendRight) -> Usage {
+    let t = hurd::process::task_usage(task);
+    Usage { user_us: t.user_us, system_us: t.system_us }
 }
 
 /// Which pending waits an event concerns.
@@ -348,11 +362,13 @@ impl Ns {
                     i += 1;
                     continue;
                 }
-                let answer = match table.reap(Some(p.waiter), p.pid) {
-                    Reaped::Child(child, status) => Some(Ok(waited(child, status))),
-                    Reaped::None => Some(Err(Errno::ECHILD)),
-                    Reaped::Wait if !table.alive(p.waiter) || p.interrupts.since(p.seqno) => Some(Err(Errno::EINTR)),
-                    Reaped::Wait => None,
+                let answer = match table.reap_using(Some(p.waiter), p.pid) {
+                    (Reaped::Child(child, status), used) => Some(Ok(waited(child, status, used))),
+                    (Reaped::None, _) => Some(Err(Errno::ECHILD)),
+                    (Reaped::Wait, _) if !table.alive(p.waiter) || p.interrupts.since(p.seqno) => {
+                        Some(Err(Errno::EINTR))
+                    }
+                    (Reaped::Wait, _) => None,
                 };
                 match answer {
                     Some(answer) => answers.push((pending.swap_remove(i).reply, answer)),
@@ -431,18 +447,18 @@ impl Ns {
         pid: i32,
         options: i32,
         interrupted: &dyn Fn() -> bool,
-    ) -> Result<(u32, i32), Errno> {
+    ) -> Result<(u32, i32, Usage), Errno> {
         // A process that said how it ends may be gone already while its
         // death's notice is on its way (its parent may have had the
         // host's SIGCHLD): its task's name says so at once.
         self.sweep(false);
         let mut table = self.table();
         loop {
-            match table.reap(waiter, pid) {
-                Reaped::Child(child, status) => return Ok((child, status)),
-                Reaped::None => return Err(Errno::ECHILD),
-                Reaped::Wait if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
-                Reaped::Wait => {}
+            match table.reap_using(waiter, pid) {
+                (Reaped::Child(child, status), used) => return Ok((child, status, used)),
+                (Reaped::None, _) => return Err(Errno::ECHILD),
+                (Reaped::Wait, _) if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
+                (Reaped::Wait, _) => {}
             }
             if waiter.is_some_and(|w| !table.alive(w)) || interrupted() {
                 return Err(Errno::EINTR);
@@ -569,8 +585,8 @@ impl Process for Admission {
     /// The root waits for the builder.
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
         let interrupted = self.1.since_this_request();
-        let (pid, status) = self.0.wait(None, pid, options, &interrupted)?;
-        Ok(waited(pid, status))
+        let (pid, status, used) = self.0.wait(None, pid, options, &interrupted)?;
+        Ok(waited(pid, status, used))
     }
 }
 
@@ -774,15 +790,16 @@ impl Process for Member {
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
         let interrupted = self.interrupts.since_this_request();
-        let (child, status) = self.ns.wait(Some(self.entry.pid), pid, options, &interrupted).inspect_err(|e| {
-            // (A shell takes a failed wait for its child's status 255;
-            // ECHILD ends every shell's round of waits.)
-            match *e {
-                Errno::EAGAIN | Errno::ECHILD => log::trace!("PID {} waiting for {pid}: {e}", self.entry.pid),
-                _ => log::debug!("PID {} waiting for {pid}: {e}", self.entry.pid),
-            }
-        })?;
-        Ok(waited(child, status))
+        let (child, status, used) =
+            self.ns.wait(Some(self.entry.pid), pid, options, &interrupted).inspect_err(|e| {
+                // (A shell takes a failed wait for its child's status 255;
+                // ECHILD ends every shell's round of waits.)
+                match *e {
+                    Errno::EAGAIN | Errno::ECHILD => log::trace!("PID {} waiting for {pid}: {e}", self.entry.pid),
+                    _ => log::debug!("PID {} waiting for {pid}: {e}", self.entry.pid),
+                }
+            })?;
+        Ok(waited(child, status, used))
     }
 
     /// `proc_wait`: a wait that finds no child ended yet is answered when
@@ -796,13 +813,13 @@ impl Process for Member {
         // Held while the wait is kept, so that an end told meanwhile
         // (which takes the table first) finds it.
         let mut table = self.ns.table();
-        match table.reap(Some(me), pid) {
-            Reaped::Child(child, status) => {
-                return Ok(Some(waited(child, status)));
+        match table.reap_using(Some(me), pid) {
+            (Reaped::Child(child, status), used) => {
+                return Ok(Some(waited(child, status, used)));
             }
-            Reaped::None => return Err(Errno::ECHILD),
-            Reaped::Wait if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
-            Reaped::Wait => {}
+            (Reaped::None, _) => return Err(Errno::ECHILD),
+            (Reaped::Wait, _) if options & WNOHANG != 0 => return Err(Errno::EAGAIN),
+            (Reaped::Wait, _) => {}
         }
         if !table.alive(me) {
             return Err(Errno::EINTR);
@@ -829,8 +846,11 @@ impl Process for Member {
         Ok(old)
     }
 
+    /// Also counts what the process used by then (a kernel question
+    /// about its task, asked before the table is taken).
     fn mark_exit(&self, status: i32, _sigcode: i32) -> Result<(), Errno> {
-        self.ns.table().mark_exit(self.entry.pid, status);
+        let used = self.task_of(0).map(|task| usage_of(&task)).unwrap_or_default();
+        self.ns.table().mark_exit_using(self.entry.pid, status, used);
         Ok(())
     }
 
@@ -928,7 +948,7 @@ impl Process for Member {
     /// processes it waited for itself; here nothing of a task is left to
     /// ask once it has ended).
     fn children_rusage(&self) -> Result<Rusage, Errno> {
-        Ok(Default::default())
+        Ok(rusage(&self.ns.table().children_usage(self.entry.pid)))
     }
 
     fn knows(&self, pid: i32) -> bool {

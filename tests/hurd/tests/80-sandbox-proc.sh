@@ -60,6 +60,8 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
   /probe/hurd-probe new-pgrp /probe/hurd-probe known-pids | sed "s/^/job-/"
   # Waits for a process group, and for the group of the waiter.
   /probe/hurd-probe group-wait
+  # A child spends CPU time: its wait and proc_getchildren_rusage say so.
+  /probe/hurd-probe child-usage
   # An orphan: the first process adopts it.
   sh -c "(sh -c \"sleep 2; exec /probe/hurd-probe known-pids\" &); exit 0" | sed "s/^/orphan-/" &
   sleep 4
@@ -81,6 +83,8 @@ timeout 150 "$sr" exec "$root" -- /bin/sh -c '
 ' > out 2> err || fail "exec failed: $(cat out err; echo "the translator said:"; cat translator.log)"
 cat out
 grep -qx "pid=1" out || fail "the builder is not PID 1"
+grep -Eq "^child-usage: status 0, wait [1-9][0-9]*, children [1-9][0-9]*$" out ||
+  fail "a wait or proc_getchildren_rusage tells no CPU time of a child that spent some: $(grep ^child-usage out)"
 grep -Eq "^ps-task=[1-9][0-9]* [0-9]" out || fail "ps shows no thread count or size of the builder: $(grep ^ps-task= out; cat err)"
 grep -qx "ppid=0" out || fail "the builder's parent is not 0"
 grep -qx "child=1" out || fail "a child does not see the builder as its parent"
