@@ -156,13 +156,14 @@ pub fn task_usage(task: &SendRight) -> TaskUsage {
         let code = unsafe { raw::task_info(task.as_raw(), flavor as _, (&mut info as *mut T).cast(), &mut count) };
         if code != 0 { T::default() } else { info }
     }
-    let micros =
-        |t: raw::time_value| (t.seconds.max(0) as u64).saturating_mul(1_000_000) + t.microseconds.max(0) as u64;
+    let micros = |t: raw::time_value| {
+        (t.seconds.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.microseconds.max(0) as u64)
+    };
     let ended: raw::task_basic_info = ask(task, raw::TASK_BASIC_INFO);
     let live: raw::task_thread_times_info = ask(task, raw::TASK_THREAD_TIMES_INFO);
     TaskUsage {
-        user_us: micros(ended.user_time) + micros(live.user_time),
-        system_us: micros(ended.system_time) + micros(live.system_time),
+        user_us: micros(ended.user_time).saturating_add(micros(live.user_time)),
+        system_us: micros(ended.system_time).saturating_add(micros(live.system_time)),
     }
 }
 
@@ -337,12 +338,13 @@ pub fn children_used() -> Result<u64, Errno> {
     let mut usage = raw::rusage_t::default();
     // SAFETY: `usage` is a live place the reply is written to.
     check(unsafe { raw::proc_getchildren_rusage(proc.as_raw(), &mut usage) })?;
-    let micros = |t: raw::timeval| (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64;
+    let micros =
+        |t: raw::timeval| (t.tv_sec.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.tv_usec.max(0) as u64);
     Ok(micros(usage.ru_utime) + micros(usage.ru_stime))
 }
 
 fn micros(t: libc::timeval) -> u64 {
-    (t.tv_sec.max(0) as u64).saturating_mul(1_000_000) + t.tv_usec.max(0) as u64
+    (t.tv_sec.max(0) as u64).saturating_mul(1_000_000).saturating_add(t.tv_usec.max(0) as u64)
 }
 
 /// Makes this process the leader of a process group of its own

@@ -29,11 +29,12 @@ pub struct Namespace {
     /// The process group each zombie was in when it ended: a wait for a
     /// group (`waitpid(-pgrp)`, `waitpid(0)`) still finds it there.
     zombie_pgrps: BTreeMap<u32, u32>,
-    /// What a process had used when it said how it ends (its own, kept
-    /// until it is waited for: the wait answers it).
+    /// What a process had used when it said how it ends; once it is a
+    /// zombie, with what its waited-for descendants used (what its own
+    /// wait answers, as Linux's `wait4` does).
     usage: BTreeMap<u32, Usage>,
-    /// What each process's children that ended had used, theirs and their
-    /// descendants' (`getrusage(RUSAGE_CHILDREN)`).
+    /// What each process's children that ended and were waited for used,
+    /// with their waited-for descendants (`getrusage(RUSAGE_CHILDREN)`).
     children_usage: BTreeMap<u32, Usage>,
     /// Each live process's process group, session and login collection,
     /// kept here and nowhere else: the host's proc server is never asked
@@ -300,7 +301,8 @@ impl Namespace {
         }
     }
 
-    /// What `pid`'s children that ended had used, with their descendants.
+    /// What `pid`'s children that ended and were waited for used, with
+    /// their waited-for descendants.
     pub fn children_usage(&self, pid: u32) -> Usage {
         self.children_usage.get(&pid).copied().unwrap_or_default()
     }
@@ -310,13 +312,11 @@ impl Namespace {
     pub fn died(&mut self, pid: u32) -> bool {
         let Some(real) = self.map.to_real(pid) else { return false };
         let status = self.exiting.remove(&pid).unwrap_or(KILLED);
-        // Its parent counts what it and its own ended children used (a
-        // parent outside counts nothing here).
-        let mut used = self.usage.get(&pid).copied().unwrap_or_default();
+        // What a wait for it tells: its own and its waited-for
+        // descendants' usage.
+        let mut used = self.usage.remove(&pid).unwrap_or_default();
         used.add(&self.children_usage.remove(&pid).unwrap_or_default());
-        if let Some(parent) = self.parent_now(pid) {
-            self.children_usage.entry(parent).or_default().add(&used);
-        }
+        self.usage.insert(pid, used);
         // Its PID stays taken until it is waited for.
         let _ = self.map.hold(pid);
         let _ = self.map.remove(real);
@@ -525,6 +525,11 @@ impl Namespace {
             self.outside.remove(&z);
             let _ = self.map.release(z);
             let used = self.usage.remove(&z).unwrap_or_default();
+            // The waiter counts it among its children's (a parent outside
+            // counts nothing here).
+            if let Some(w) = waiter {
+                self.children_usage.entry(w).or_default().add(&used);
+            }
             return (Reaped::Child(z, status), used);
         }
         let live = self.map.live().into_iter().any(|(p, _)| fits(p) && self.parent_now(p) == waiter);
@@ -688,26 +693,34 @@ mod tests {
     }
 
     #[test]
-    fn a_wait_tells_the_childs_usage_and_the_parent_counts_its_descendants() {
+    fn a_wait_tells_the_childs_usage_and_the_waiter_counts_what_it_waited_for() {
         let mut ns = ns();
         // 3 is 2's child; 2 is the builder's.
         assert_eq!(ns.admit(502, Some(2)), Ok(3));
         let used = |us| Usage { user_us: us, system_us: 1 };
         ns.mark_exit_using(3, 0, used(100));
         assert!(ns.died(3));
-        assert_eq!(ns.children_usage(2).user_us, 100, "counted when it ends, before any wait");
+        assert_eq!(ns.children_usage(2), Usage::default(), "not counted before it is waited for");
         assert_eq!(ns.reap_using(Some(2), 3), (Reaped::Child(3, 0), used(100)));
+        assert_eq!(ns.children_usage(2), used(100));
         ns.mark_exit_using(2, 0, used(20));
         assert!(ns.died(2));
-        let of_1 = ns.children_usage(1);
-        assert_eq!((of_1.user_us, of_1.system_us), (120, 2), "2's own and its child's");
-        // A wait answers the child's own usage only.
-        assert_eq!(ns.reap_using(Some(1), 2).1, used(20));
-        // Killed without a word: nothing.
-        let killed = ns.admit(503, Some(1)).unwrap();
-        assert!(ns.died(killed));
-        assert_eq!(ns.reap_using(Some(1), killed as i32), (Reaped::Child(killed, KILLED), Usage::default()));
-        assert_eq!(ns.children_usage(1).user_us, 120);
+        assert_eq!(ns.children_usage(1), Usage::default());
+        // A wait tells the child's own and its waited-for descendants'.
+        assert_eq!(ns.reap_using(Some(1), 2).1, Usage { user_us: 120, system_us: 2 });
+        assert_eq!(ns.children_usage(1), Usage { user_us: 120, system_us: 2 });
+        // A child never waited for counts nowhere; killed without a word:
+        // nothing.
+        let unwaited = ns.admit(504, Some(1)).unwrap();
+        let grandchild = ns.admit(505, Some(unwaited)).unwrap();
+        ns.mark_exit_using(grandchild, 0, used(7));
+        assert!(ns.died(grandchild));
+        assert!(ns.died(unwaited));
+        assert_eq!(ns.reap_using(Some(1), unwaited as i32), (Reaped::Child(unwaited, KILLED), Usage::default()));
+        assert_eq!(ns.children_usage(1), Usage { user_us: 120, system_us: 2 });
+        // The orphaned zombie is the first process's to wait for now.
+        assert_eq!(ns.reap_using(Some(1), grandchild as i32).1, used(7));
+        assert_eq!(ns.children_usage(1).user_us, 127);
         assert_eq!(ns.children_usage(2), Usage::default(), "an ended process's count is gone with it");
     }
 
