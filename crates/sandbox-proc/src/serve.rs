@@ -142,6 +142,10 @@ struct Pending {
 #[derive(Debug)]
 struct Entry {
     pid: u32,
+    /// Its task, as admitted: what its own requests ask the kernel about
+    /// without taking the namespace's table of tasks (held across host
+    /// RPCs, and asked by every process that ends at once).
+    task: SendRight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +229,8 @@ impl Ns {
         let known = self.table().seen(real);
         if known != 0 {
             if tasks.get(&(known as u32)).is_some_and(|t| t.as_raw() == task.as_raw()) {
-                return Ok(Arc::new(Entry { pid: known as u32 }));
+                let task = task.try_clone().map_err(|_| Errno::EIO)?;
+                return Ok(Arc::new(Entry { pid: known as u32, task }));
             }
             // The host gave the real PID of a member to a new task (it
             // wraps its PIDs at 30000): that member has ended, whether or
@@ -240,6 +245,7 @@ impl Ns {
             }
         }
         let kept = task.try_clone().map_err(|_| Errno::EIO)?;
+        let own = task.try_clone().map_err(|_| Errno::EIO)?;
         // Told to the notice port when the task dies; refused for a task
         // already dead.
         let deaths = self.deaths.get().ok_or(Errno::EIO)?;
@@ -253,7 +259,7 @@ impl Ns {
             let inherited = locations.get(&parent).copied().unwrap_or_default();
             locations.insert(pid, inherited);
         }
-        Ok(Arc::new(Entry { pid }))
+        Ok(Arc::new(Entry { pid, task: own }))
     }
 
     /// A proc port of ours for `entry`.
@@ -847,9 +853,9 @@ impl Process for Member {
     }
 
     /// Also counts what the process used by then (a kernel question
-    /// about its task, asked before the table is taken).
+    /// about its own task, asked before the table is taken).
     fn mark_exit(&self, status: i32, _sigcode: i32) -> Result<(), Errno> {
-        let used = self.task_of(0).map(|task| usage_of(&task)).unwrap_or_default();
+        let used = usage_of(&self.entry.task);
         self.ns.table().mark_exit_using(self.entry.pid, status, used);
         Ok(())
     }
