@@ -149,6 +149,8 @@ grep -q caught trap.err || fail "the signal did not reach the waiting shell: $(c
 # proc server) and lookups are still answered. Each of 260 subshells
 # waits for a child of its own that reads a pipe, which stays open until
 # all are there and the writer is killed (forks only: no exec).
+started=$(date +%s)
+set +e
 out=$(timeout 400 "$sr" exec "$root" -- /bin/sh -c '
   cd /tmp/guix-build-p.drv-0
   sh -c "echo \$\$ > writer; exec sleep 300" | {
@@ -156,14 +158,18 @@ out=$(timeout 400 "$sr" exec "$root" -- /bin/sh -c '
     i=0 pids=
     while [ $i -lt 260 ]; do ( (read x <&3); exit 7 ) & pids="$pids $!"; i=$((i + 1)); done
     ls / > /dev/null && echo "lookup=ok"
-    kill "$(cat writer)"
+    kill "$(cat writer)"; echo "step: kill ended $?" >&2
     n=0
     for p in $pids; do
       if wait "$p"; then s=0; else s=$?; fi
       if [ $s = 7 ]; then n=$((n + 1)); else echo "pid $p: status $s" >&2; fi
     done
     echo "waited=$n"
-  }' 2> many.err) || fail "260 processes waiting at once: $out $(tail -n 5 many.err)"
+  }' 2> many.err)
+status=$?
+set -e
+[ "$status" = 0 ] ||
+  fail "260 processes waiting at once: exit status $status after $(($(date +%s) - started)) s: '$out' $(tail -n 5 many.err; echo "the translator said:"; tail -n 30 translator.log)"
 [ "$out" = "$(printf 'lookup=ok\nwaited=260')" ] ||
   fail "260 processes waiting at once: '$out' $(tail -n 5 many.err; echo "the translator said:"; tail -n 20 translator.log)"
 
