@@ -48,8 +48,9 @@ static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 struct Busy;
 
 impl Busy {
-    fn start() -> Busy {
+    fn start(id: raw::mach_msg_id_t) -> Busy {
         use std::sync::atomic::Ordering::SeqCst;
+        InFlight::mark(id);
         if IDLE.fetch_sub(1, SeqCst) <= 1 {
             // Counted before it runs, so that a burst cannot pass the limit.
             if THREADS.fetch_add(1, SeqCst) < THREADS_MAX {
@@ -64,9 +65,18 @@ impl Busy {
                 }
             } else {
                 THREADS.fetch_sub(1, SeqCst);
-                crate::routine::log_once(log::Level::Warn, "server threads", || {
-                    format!("all {THREADS_MAX} server threads are busy; requests wait")
-                });
+                // Said each time the pool fills up anew, with what holds
+                // it: a routine that waits on someone shows in the count.
+                if !SATURATED.swap(true, SeqCst) {
+                    let n = SATURATIONS.fetch_add(1, SeqCst);
+                    if n < 20 {
+                        log::warn!(
+                            "all {THREADS_MAX} server threads are busy; requests wait; serving: {}{}",
+                            InFlight::summary(),
+                            if n == 19 { " (said 20 times: no more)" } else { "" }
+                        );
+                    }
+                }
             }
         }
         Busy
@@ -75,7 +85,73 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        IDLE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        use std::sync::atomic::Ordering::SeqCst;
+        InFlight::mark(0);
+        if IDLE.fetch_add(1, SeqCst) >= 1 && SATURATED.swap(false, SeqCst) && SATURATIONS.load(SeqCst) <= 20 {
+            log::info!("server threads free again");
+        }
+    }
+}
+
+/// Whether every pool thread was last seen busy, and how many times it
+/// came to that (logged the first 20 times).
+static SATURATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static SATURATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The message ID each pool thread is serving (0: none), by a slot each
+/// thread holds while it lives: what the log names when the pool is full.
+struct InFlight;
+
+/// Slots for every pool thread: those started for busy moments, the
+/// serving threads a translator asks for, and spares.
+const SLOTS: usize = THREADS_MAX + 64;
+static IN_FLIGHT: [std::sync::atomic::AtomicI32; SLOTS] = [const { std::sync::atomic::AtomicI32::new(0) }; SLOTS];
+static SLOT_FREE: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+static SLOT_NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static SLOT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+impl InFlight {
+    /// Takes a slot for this thread (none when all are taken: it is then
+    /// not counted).
+    fn enter() {
+        let free = SLOT_FREE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let slot = free.or_else(|| {
+            let n = SLOT_NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            (n < SLOTS).then_some(n)
+        });
+        SLOT.with(|s| s.set(slot));
+    }
+
+    /// Gives this thread's slot back.
+    fn leave() {
+        if let Some(slot) = SLOT.with(|s| s.take()) {
+            IN_FLIGHT[slot].store(0, std::sync::atomic::Ordering::Relaxed);
+            SLOT_FREE.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+        }
+    }
+
+    fn mark(id: raw::mach_msg_id_t) {
+        if let Some(slot) = SLOT.with(|s| s.get()) {
+            IN_FLIGHT[slot].store(id, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// "24020 x200, 21003 x56": the message IDs being served, most first.
+    fn summary() -> String {
+        let mut counts = std::collections::BTreeMap::<i32, usize>::new();
+        for slot in &IN_FLIGHT {
+            let id = slot.load(std::sync::atomic::Ordering::Relaxed);
+            if id != 0 {
+                *counts.entry(id).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let parts: Vec<String> = counts.iter().map(|(id, n)| format!("message {id} x{n}")).collect();
+        if parts.is_empty() { "nothing counted".to_owned() } else { parts.join(", ") }
     }
 }
 
@@ -84,7 +160,8 @@ unsafe extern "C" fn pool_demux(
     request: *mut raw::mach_msg_header_t,
     reply: *mut raw::mach_msg_header_t,
 ) -> raw::boolean_t {
-    let _busy = Busy::start();
+    // SAFETY: the C library passes a received request.
+    let _busy = Busy::start(unsafe { (*request).msgh_id });
     // SAFETY: as the C library gives them to us.
     unsafe { demux(request, reply) }
 }
@@ -108,6 +185,7 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
     use std::sync::atomic::Ordering::SeqCst;
     let demultiplexer = if pool { pool_demux } else { demux };
     if pool {
+        InFlight::enter();
         IDLE.fetch_add(1, SeqCst);
     }
     let mut seen = REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
@@ -136,6 +214,7 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
                 continue;
             }
             if pool {
+                InFlight::leave();
                 IDLE.fetch_sub(1, SeqCst);
                 THREADS.fetch_sub(1, SeqCst);
             }
