@@ -46,6 +46,12 @@ pub enum ServedBy {
     /// a server that sends them (a proc server holding its own lock) is
     /// never kept waiting, by blocked requests nor by a goaway at work.
     Notices,
+    /// A thread of its own, for notices the kernel queues past any limit
+    /// (the deaths of watched tasks): hundreds of processes ending at
+    /// once take that one thread, not hundreds of the pool's, which a
+    /// client's `interrupt_operation` needs within the second its C
+    /// library waits for the answer.
+    Deaths,
 }
 
 /// An object that stands for another server's: requests it has no reason
@@ -214,6 +220,8 @@ struct Registry {
     control: PortSet,
     /// Notice ports.
     notices: PortSet,
+    /// Ports told of deaths.
+    deaths: PortSet,
     slots: Mutex<BTreeMap<RawPort, Arc<Slot>>>,
 }
 
@@ -225,7 +233,8 @@ fn registry() -> Result<&'static Registry, PortError> {
     let pool = PortSet::allocate()?;
     let control = PortSet::allocate()?;
     let notices = PortSet::allocate()?;
-    Ok(REGISTRY.get_or_init(|| Registry { pool, control, notices, slots: Mutex::new(BTreeMap::new()) }))
+    let deaths = PortSet::allocate()?;
+    Ok(REGISTRY.get_or_init(|| Registry { pool, control, notices, deaths, slots: Mutex::new(BTreeMap::new()) }))
 }
 
 fn slots() -> Option<std::sync::MutexGuard<'static, BTreeMap<RawPort, Arc<Slot>>>> {
@@ -239,6 +248,7 @@ pub(crate) fn port_set(by: ServedBy) -> Result<RawPort, PortError> {
         ServedBy::Pool => reg.pool.as_raw(),
         ServedBy::Control => reg.control.as_raw(),
         ServedBy::Notices => reg.notices.as_raw(),
+        ServedBy::Deaths => reg.deaths.as_raw(),
     })
 }
 
@@ -283,20 +293,6 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     if reg.slots.lock().unwrap_or_else(|e| e.into_inner()).len() >= PORTS_MAX {
         return Err(ServerError::TooManyPorts);
     }
-    match object.class.served_by {
-        ServedBy::Pool => reg.pool.insert(&port)?,
-        ServedBy::Control => reg.control.insert(&port)?,
-        ServedBy::Notices => {
-            // As many notices as may wait, then their thread.
-            let _ = port.set_queue_limit(16);
-            reg.notices.insert(&port)?;
-            static THREAD: std::sync::Once = std::sync::Once::new();
-            let set = reg.notices.as_raw();
-            THREAD.call_once(|| {
-                std::thread::spawn(move || crate::message::server_loop(set, None, false));
-            });
-        }
-    }
     let name = port.as_raw();
     // The port itself is told when its last client lets go (a kept one
     // only once it is released).
@@ -306,7 +302,39 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     }
     let Object { class, value, io, forward, own, kept } = object;
     let slot = Arc::new(Slot { class, value, io, forward, own, kept, released: Default::default(), port });
-    reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot);
+    // In the table before any thread may receive on it: a client can hold
+    // a send right already (a reauthenticated port is served once the
+    // auth server has answered), and its first request must find the
+    // object, not a name that is not ours yet.
+    reg.slots.lock().unwrap_or_else(|e| e.into_inner()).insert(name, slot.clone());
+    let added = match class.served_by {
+        ServedBy::Pool => reg.pool.insert(&slot.port),
+        ServedBy::Control => reg.control.insert(&slot.port),
+        ServedBy::Notices => {
+            // As many notices as may wait, then their thread.
+            let _ = slot.port.set_queue_limit(16);
+            let added = reg.notices.insert(&slot.port);
+            static THREAD: std::sync::Once = std::sync::Once::new();
+            let set = reg.notices.as_raw();
+            THREAD.call_once(|| {
+                std::thread::spawn(move || crate::message::server_loop(set, None, false));
+            });
+            added
+        }
+        ServedBy::Deaths => {
+            let added = reg.deaths.insert(&slot.port);
+            static THREAD: std::sync::Once = std::sync::Once::new();
+            let set = reg.deaths.as_raw();
+            THREAD.call_once(|| {
+                std::thread::spawn(move || crate::message::server_loop(set, None, false));
+            });
+            added
+        }
+    };
+    if let Err(e) = added {
+        reg.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&name);
+        return Err(e.into());
+    }
     Ok(())
 }
 

@@ -19,12 +19,13 @@ pub static NEW_TASK: Class =
     Class { name: "new-task notices", holds_up: false, served_by: ServedBy::Notices, no_senders: None };
 
 /// Ports the deaths of watched tasks are told to (dead-name
-/// notifications, which the kernel queues past any limit): served by the
-/// pool, apart from [`NEW_TASK`]'s, so that a flood of deaths, however
-/// long they take to handle, never fills the queue a proc server waits
-/// on. Their objects are the same `Arc<dyn NewTask>`.
+/// notifications, which the kernel queues past any limit): served by a
+/// thread of their own, apart from [`NEW_TASK`]'s, so that a flood of
+/// deaths, however long they take to handle, never fills the queue a
+/// proc server waits on, nor takes the pool's threads from clients.
+/// Their objects are the same `Arc<dyn NewTask>`.
 pub static DEATHS: Class =
-    Class { name: "death notices", holds_up: false, served_by: ServedBy::Pool, no_senders: None };
+    Class { name: "death notices", holds_up: false, served_by: ServedBy::Deaths, no_senders: None };
 
 /// Who is told of new tasks, and of the tasks it watches dying.
 pub trait NewTask: Forward {

@@ -238,11 +238,30 @@ impl Namespace {
     /// Every process of the namespace that is not among `live` (the
     /// real processes still there) has died: their PIDs, now zombies'.
     pub fn prune(&mut self, live: &[i32]) -> Vec<u32> {
+        self.prune_where(live, |_| true)
+    }
+
+    /// [`Namespace::prune`] after a look at the host's list that began
+    /// when the namespace's processes were `listed` ([`Namespace::live_with_reals`]):
+    /// one admitted since is not among them, and is not taken for dead,
+    /// even with the real PID of one that was (the host gives PIDs again).
+    pub fn prune_listed(&mut self, live: &[i32], listed: &[(u32, u32)]) -> Vec<u32> {
+        let listed: BTreeSet<(u32, u32)> = listed.iter().copied().collect();
+        self.prune_where(live, |member| listed.contains(&member))
+    }
+
+    /// The namespace's live processes, with their real PIDs.
+    pub fn live_with_reals(&self) -> Vec<(u32, u32)> {
+        self.map.live()
+    }
+
+    fn prune_where(&mut self, live: &[i32], looked_at: impl Fn((u32, u32)) -> bool) -> Vec<u32> {
+        let live: BTreeSet<i32> = live.iter().copied().collect();
         let gone: Vec<u32> = self
             .map
             .live()
             .into_iter()
-            .filter(|&(_, real)| !live.contains(&(real as i32)))
+            .filter(|&member| looked_at(member) && !live.contains(&(member.1 as i32)))
             .map(|(pid, _)| pid)
             .collect();
         for &pid in &gone {
@@ -281,9 +300,11 @@ impl Namespace {
         self.first
     }
 
-    /// The processes that said how they end and are not gone yet.
-    pub fn exiting(&self) -> Vec<u32> {
-        self.exiting.keys().copied().collect()
+    /// The processes that said how they end, are not gone yet, and are
+    /// children of `waiter` (none: the parent outside): those a wait of
+    /// `waiter`'s may find gone before their deaths are told.
+    pub fn exiting_children(&self, waiter: Option<u32>) -> Vec<u32> {
+        self.exiting.keys().copied().filter(|&p| self.parent_now(p) == waiter).collect()
     }
 
     /// `pid` says it ends with `status` (`proc_mark_exit`).
@@ -800,5 +821,38 @@ mod tests {
         assert!(!ns.knows(2));
         assert!(ns.knows(3));
         assert_eq!(ns.reals(), vec![500, 502]);
+    }
+
+    #[test]
+    fn a_wait_looks_only_at_its_own_exiting_children() {
+        let mut ns = ns();
+        ns.mark_exit(3, 0);
+        ns.mark_exit(2, 0);
+        assert_eq!(ns.exiting_children(Some(2)), vec![3]);
+        assert_eq!(ns.exiting_children(Some(1)), vec![2]);
+        assert_eq!(ns.exiting_children(Some(3)), Vec::<u32>::new());
+        ns.mark_exit(1, 0);
+        assert_eq!(ns.exiting_children(None), vec![1], "the first process's parent is outside");
+    }
+
+    #[test]
+    fn a_process_admitted_during_a_look_is_not_taken_for_dead() {
+        let mut ns = ns();
+        let listed = ns.live_with_reals();
+        // While the host was asked, 503 was admitted (as 4) and 501 died;
+        // the host's list was made before 503 existed.
+        assert_eq!(ns.admit(503, Some(3)), Ok(4));
+        assert_eq!(ns.prune_listed(&[500, 502], &listed), vec![2]);
+        assert!(ns.knows(4), "admitted after the list was asked for");
+        assert!(!ns.knows(2));
+        // 502 (3) dies and the host gives its real PID to a new process,
+        // admitted as 5, before a list made while 3 lived comes back.
+        let listed = ns.live_with_reals();
+        assert!(ns.died(3));
+        assert_eq!(ns.admit(502, Some(1)), Ok(5));
+        assert_eq!(ns.prune_listed(&[500], &listed), vec![4]);
+        assert!(ns.knows(5), "a new process with a listed real PID");
+        // The same list without the guard would take 5 for dead.
+        assert_eq!(ns.prune(&[500]), vec![5]);
     }
 }

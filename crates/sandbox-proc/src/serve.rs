@@ -77,7 +77,7 @@ pub struct Ns {
     /// Where the host's notices come (see [`Notices`]).
     notices: OnceLock<SendRight>,
     /// Where the deaths of the members' tasks and message ports are told
-    /// (the same [`Notices`], served by the pool: see [`DEATHS`]).
+    /// (the same [`Notices`], served by a thread of their own: see [`DEATHS`]).
     deaths: OnceLock<SendRight>,
     /// The members' message ports, by PID (forgotten when one dies: an
     /// exec makes a new one).
@@ -272,17 +272,21 @@ impl Ns {
     /// The namespace's processes as the host lists them now (the dead
     /// become zombies).
     fn live(&self) -> Result<Vec<i32>, Errno> {
-        // No member is admitted between the host's list and the pruning
-        // (it would be taken for dead): admissions hold the tasks too.
-        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        // The host is asked with nothing held: it may be slow to answer
+        // (a build ending hundreds of processes at once), and every
+        // request of the namespace would queue behind it. A member
+        // admitted meanwhile is not among those listed before, so it is
+        // not taken for dead.
+        let listed = self.table().live_with_reals();
         let all = host::getallpids(&self.host)?;
         let (gone, reals, before) = {
+            // (Admissions hold the tasks while they enter the table.)
+            let _tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
             let mut table = self.table();
             let before = table.snapshot();
-            let gone = table.prune(&all);
+            let gone = table.prune_listed(&all, &listed);
             (gone, table.reals(), before)
         };
-        drop(tasks);
         if !gone.is_empty() {
             for &pid in &gone {
                 // (Its death's notice is late, or lost.)
@@ -359,11 +363,14 @@ impl Ns {
             let mut i = 0;
             while i < pending.len() {
                 let p = &pending[i];
-                let concerned = match which {
-                    Concerned::All => true,
-                    Concerned::Waiters(waiters) => waiters.contains(&p.waiter),
-                    Concerned::Port(interrupts) => std::ptr::eq(Arc::as_ptr(&p.interrupts), interrupts),
-                };
+                // (An interrupted wait is ended by whichever pass comes
+                // first: its interrupt may have found the list taken.)
+                let concerned = p.interrupts.since(p.seqno)
+                    || match which {
+                        Concerned::All => true,
+                        Concerned::Waiters(waiters) => waiters.contains(&p.waiter),
+                        Concerned::Port(interrupts) => std::ptr::eq(Arc::as_ptr(&p.interrupts), interrupts),
+                    };
                 if !concerned {
                     i += 1;
                     continue;
@@ -388,6 +395,29 @@ impl Ns {
         }
     }
 
+    /// Answers EINTR to the pending waits that came to `interrupts`'s
+    /// port before its last interrupt, if the pending list is free now;
+    /// never waits for it, nor for the table.
+    fn answer_interrupted(&self, interrupts: &Interrupts) {
+        let answers: Vec<WaitReply> = {
+            let Ok(mut pending) = self.pending.try_lock() else { return };
+            let mut answers = Vec::new();
+            let mut i = 0;
+            while i < pending.len() {
+                let p = &pending[i];
+                if std::ptr::eq(Arc::as_ptr(&p.interrupts), interrupts) && p.interrupts.since(p.seqno) {
+                    answers.push(pending.swap_remove(i).reply);
+                } else {
+                    i += 1;
+                }
+            }
+            answers
+        };
+        for reply in answers {
+            reply.answer(Err(Errno::EINTR));
+        }
+    }
+
     /// Tells every member whose parent, process group or the group's
     /// orphaned state differs from `before` (and `also`, whatever it was)
     /// what it is now (`msg_proc_newids`, never waiting): the C library
@@ -407,9 +437,12 @@ impl Ns {
     }
 
     /// Members whose tasks are gone end now (`all`: every member; else
-    /// those that said how they end).
-    fn sweep(&self, all: bool) {
-        let candidates = if all { None } else { Some(self.table().exiting()) };
+    /// those children of `waiter`, none: the parent outside, that said
+    /// how they end). (Only a waiter's own: every wait asks the kernel
+    /// about each candidate, and when hundreds of processes end at once,
+    /// hundreds wait.)
+    fn sweep(&self, all: bool, waiter: Option<u32>) {
+        let candidates = if all { None } else { Some(self.table().exiting_children(waiter)) };
         let gone: Vec<u32> = {
             let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
             tasks
@@ -457,7 +490,7 @@ impl Ns {
         // A process that said how it ends may be gone already while its
         // death's notice is on its way (its parent may have had the
         // host's SIGCHLD): its task's name says so at once.
-        self.sweep(false);
+        self.sweep(false, waiter);
         let mut table = self.table();
         loop {
             match table.reap_using(waiter, pid) {
@@ -485,7 +518,7 @@ impl Ns {
     /// How many processes the namespace has now.
     pub fn processes(&self) -> usize {
         // (Without asking the host: a goaway asks this.)
-        self.sweep(true);
+        self.sweep(true, None);
         self.tasks.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
@@ -504,7 +537,7 @@ impl Ns {
         // task the host said was made inside.
         let mut left = 0;
         for _ in 0..rounds {
-            self.sweep(true);
+            self.sweep(true, None);
             let tasks: Vec<SendRight> = {
                 let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
                 let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
@@ -612,10 +645,17 @@ struct Member {
 struct Interrupts(Mutex<Option<u32>>);
 
 impl Interrupts {
+    /// Answered at once, whatever holds the namespace: the C library
+    /// waits one second for the answer to `interrupt_operation`, then
+    /// gives the interrupted request up with EIEIO (a shell takes that
+    /// for its command's status 255). The waits it ends answer EINTR
+    /// here when nobody holds the pending list, else by the namespace's
+    /// look once a second (the client waits a minute for those).
     fn interrupted(&self, seqno: u32, ns: &Ns) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(seqno);
-        ns.wake_waiters();
-        ns.answer_pending(Concerned::Port(self));
+        // (A blocked wait that misses this looks again within a second.)
+        ns.ended.notify_all();
+        ns.answer_interrupted(self);
     }
 
     /// Whether an interrupt came after the request numbered `request`.
@@ -788,7 +828,7 @@ impl Process for Member {
             table = t;
             if timeout.timed_out() {
                 drop(table);
-                self.ns.sweep(true);
+                self.ns.sweep(true, None);
                 table = self.ns.table();
             }
         }
@@ -815,7 +855,7 @@ impl Process for Member {
     /// served.
     fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
         let me = self.entry.pid;
-        self.ns.sweep(false);
+        self.ns.sweep(false, Some(me));
         // Held while the wait is kept, so that an end told meanwhile
         // (which takes the table first) finds it.
         let mut table = self.ns.table();
