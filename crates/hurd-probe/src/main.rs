@@ -27,6 +27,12 @@
 //!                                io_read with exactly these numbers
 //!   hurd-probe stall PATH COUNT  start COUNT reauthentications of PATH's port
 //!                                and never finish them; wait until killed
+//!   hurd-probe reauth-race PATH COUNT
+//!                                COUNT times: reauthenticate PATH's port as
+//!                                the C library does and at once ask the new
+//!                                port what its identity may do
+//!                                (file_check_access); say how many answers
+//!                                lacked write access that the first had
 //!   hurd-probe ids               every id of this process (effective and
 //!                                available users and groups)
 //!   hurd-probe task-race COUNT   COUNT times: make a task, and ask this
@@ -96,6 +102,7 @@ const PROGRAM: Program = Program {
         "change PATH",
         "read-at PATH OFFSET AMOUNT",
         "stall PATH COUNT",
+        "reauth-race PATH COUNT",
         "ids",
         "with-ids UID GID CMD [ARG...]",
         "task-race COUNT",
@@ -162,6 +169,7 @@ enum Question {
     Control(String),
     Change(std::path::PathBuf),
     ReadAt(std::path::PathBuf, i64, usize),
+    ReauthRace(std::path::PathBuf, u32),
     Stall(std::path::PathBuf, u32),
     Ids,
     WithIds(u32, u32, Vec<String>),
@@ -224,6 +232,10 @@ fn parse(args: &[String]) -> Result<Question, String> {
             let amount = amount.parse().map_err(|_| format!("AMOUNT must be a number, not {amount:?}"))?;
             Ok(Question::ReadAt(path.into(), offset, amount))
         }
+        [cmd, path, count] if cmd == "reauth-race" => match count.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Question::ReauthRace(path.into(), n)),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
         [cmd, path, count] if cmd == "stall" => match count.parse::<u32>() {
             Ok(n) if n > 0 => Ok(Question::Stall(path.into(), n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
@@ -329,6 +341,19 @@ fn ask(question: &Question) -> Result<String, String> {
             let chmod = hurd::fs::chmod(&port, 0o777);
             let write = hurd::fs::write(&port, 0, b"x").map(drop);
             Ok(format!("reopen-write: {}\nchmod: {}\nwrite: {}", said(reopen), said(chmod), said(write)))
+        }
+        Question::ReauthRace(path, count) => {
+            let port = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            let first = hurd::fs::check_access(&port).map_err(|e| e.to_string())?;
+            let (mut lacked, mut failed) = (0, 0);
+            for _ in 0..*count {
+                match hurd::fs::reauthenticate(&port).and_then(|new| hurd::fs::check_access(&new)) {
+                    Ok(allowed) if allowed & hurd::fs::O_WRITE == 0 && first & hurd::fs::O_WRITE != 0 => lacked += 1,
+                    Ok(_) => {}
+                    Err(_) => failed += 1,
+                }
+            }
+            Ok(format!("first={first} lacked={lacked} failed={failed} of {count}"))
         }
         Question::ReadAt(path, offset, amount) => {
             let port = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;

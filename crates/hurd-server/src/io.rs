@@ -12,7 +12,7 @@ use hurd_sys::raw;
 
 use crate::Credentials;
 use crate::fs::Stat;
-use crate::ports::{self, Forward, Object, ServerError, Slot};
+use crate::ports::{self, Forward, Object, Slot};
 use crate::routine::{ids, on_slot, prototypes_agree, unsupported, write_data, write_port};
 
 /// An object as io requests address it. Methods not implemented answer
@@ -218,21 +218,29 @@ fn authenticate(rendezvous: RawPort, port: RawPort) -> Result<Credentials, Errno
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_io_reauthenticate(io: raw::hurd_sys_object_t, rendezvous: RawPort) -> raw::kern_return_t {
     let body = |object: &Arc<dyn Io>, _: &Slot| {
-        // The new port is served first with no credentials at all, so that a
-        // request arriving before the auth server answers gets nothing more.
-        let new = object.with_credentials(Credentials::default())?;
-        let served = ReceiveRight::allocate().map_err(ServerError::from).and_then(|port| {
-            let name = port.as_raw();
-            ports::serve_on(port, new).map(|()| name)
-        });
-        let name = served.map_err(|e| {
+        // The new port is served only once the auth server has said who
+        // the client is, and with that identity: a request the client
+        // sends on it meanwhile waits in its queue, so none is ever
+        // answered with other ids. (Served first with none and given the
+        // identity after, a request that came in between was answered
+        // with no ids, and one still running when the identity came kept
+        // the port on the empty object for good: a build user's `>` on a
+        // file of its own failed with EACCES.) When the identity or the
+        // object cannot be had, the port is destroyed: the client holds a
+        // dead name, never a port with more than its ids.
+        let port = ReceiveRight::allocate().map_err(|e| {
             log::error!("io_reauthenticate: {e}");
             Errno::ENOMEM
         })?;
+        let name = port.as_raw();
         // The rendezvous right is moved to the auth server whatever happens:
         // answer success so that the request is not destroyed again.
         match authenticate(rendezvous, name).and_then(|creds| object.with_credentials(creds)) {
-            Ok(authed) => ports::replace(name, authed),
+            Ok(authed) => {
+                if let Err(e) = ports::serve_on(port, authed) {
+                    log::error!("io_reauthenticate: {e}");
+                }
+            }
             Err(e) => log::warn!("io_reauthenticate: {e}"),
         }
         Ok(())

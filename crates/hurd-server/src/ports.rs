@@ -338,26 +338,6 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Puts `object` behind the already served `port` in place of what was
-/// there. If a routine still runs on the old object (a request that came
-/// before the auth server answered a reauthentication), the old one
-/// stays.
-pub fn replace(port: RawPort, object: Object) {
-    let Some(mut slots) = slots() else { return };
-    let Some(old) = slots.remove(&port) else { return };
-    match Arc::try_unwrap(old) {
-        Ok(old) => {
-            let Object { class, value, io, forward, own, kept } = object;
-            let released = Default::default();
-            slots.insert(port, Arc::new(Slot { class, value, io, forward, own, kept, released, port: old.port }));
-        }
-        Err(old) => {
-            log::warn!("port {port}: in use while its object was replaced; it keeps the old one");
-            slots.insert(port, old);
-        }
-    }
-}
-
 /// One more send right to the kept port `port` (see [`Object::kept`]),
 /// if it is still served.
 pub fn make_send(port: RawPort) -> Option<SendRight> {

@@ -506,6 +506,35 @@ pub fn start_reauthentication(io: &SendRight) -> Result<crate::port::ReceiveRigh
     Ok(rendezvous)
 }
 
+/// Reauthenticates `io` as a client's C library does: `io_reauthenticate`
+/// with a rendezvous, then the auth server's `auth_user_authenticate`
+/// with this process's auth handle. Answers the new port the server made.
+pub fn reauthenticate(io: &SendRight) -> Result<SendRight, FsError> {
+    let rendezvous = start_reauthentication(io)?;
+    let error = |code| FsError::Io { rpc: "auth_user_authenticate", code };
+    // SAFETY: getauth gives a reference that `SendRight` releases.
+    let auth = unsafe { SendRight::from_raw(raw::getauth()) }.ok_or(error(Errno::EIO))?;
+    let mut new: raw::mach_port_t = 0;
+    // SAFETY: the rendezvous's send right is made for the request from the
+    // receive right we hold; the reply's right is ours.
+    let code = unsafe {
+        raw::auth_user_authenticate(auth.as_raw(), rendezvous.as_raw(), raw::MACH_MSG_TYPE_MAKE_SEND as _, &mut new)
+    };
+    check(code).map_err(error)?;
+    // SAFETY: as above.
+    unsafe { SendRight::from_raw(new) }.ok_or(error(Errno::EIO))
+}
+
+/// `file_check_access`: which of O_READ, O_WRITE and O_EXEC the port's
+/// identity may do with its node.
+pub fn check_access(file: &SendRight) -> Result<i32, FsError> {
+    let mut allowed: std::ffi::c_int = 0;
+    // SAFETY: a plain request on a right we hold.
+    check(unsafe { raw::file_check_access(file.as_raw(), &mut allowed) })
+        .map_err(|code| FsError::Io { rpc: "file_check_access", code })?;
+    Ok(allowed)
+}
+
 /// `io_identity`: a port that names the node (the same port for every
 /// open of it, so the same name in this task), and its file number.
 pub fn identity(io: &SendRight) -> Result<(SendRight, u64), FsError> {

@@ -69,15 +69,25 @@ pub fn exec(node: &Path, command: &[OsString]) -> Result<i32, ExecError> {
         sandbox_spec::parse(&text).map_err(|e| ExecError::Spec { spec: spec.clone(), message: e.to_string() })?;
     let (program, args) = command.split_first().expect("the caller checks there is a command");
     log::debug!("exec {program:?} in {} as {}:{}", plan.exec.cwd, plan.exec.uid, plan.exec.gid);
-    // The environment becomes this process's root: the root of the
-    // translator that was checked (not the node's name again), with no
-    // parent, so that `..` at the root stays there, as chroot makes it.
-    let root = hurd::fs::getroot(&control, None, &ids.euids, &ids.egids, 0)
-        .ok()
-        .and_then(|answer| answer.port)
-        .ok_or_else(|| ExecError::Chroot { node: node.into(), source: std::io::Error::other("fsys_getroot") })?;
-    hurd::fs::set_root(&root)
+    // The root of the translator that was checked (not the node's name
+    // again), with no parent, so that `..` at the root stays there, as
+    // chroot makes it: with the caller's ids for what only the caller
+    // may ask (the proc admission), and with the build user's alone as
+    // this process's root, and so its working directory. The builder
+    // inherits those: the C library's setauth keeps a port whose
+    // reauthentication fails (a server out of ports), which must then
+    // carry no more than the build user's ids.
+    let getroot = |uid: &[u32], gid: &[u32]| {
+        hurd::fs::getroot(&control, None, uid, gid, 0)
+            .ok()
+            .and_then(|answer| answer.port)
+            .ok_or_else(|| ExecError::Chroot { node: node.into(), source: std::io::Error::other("fsys_getroot") })
+    };
+    let root = getroot(&ids.euids, &ids.egids)?;
+    let builders_root = getroot(&[plan.exec.uid], &[plan.exec.gid])?;
+    hurd::fs::set_root(&builders_root)
         .map_err(|e| ExecError::Chroot { node: node.into(), source: std::io::Error::other(e.to_string()) })?;
+    drop(builders_root);
     std::env::set_current_dir(plan.exec.cwd.as_str())
         .map_err(|source| ExecError::Chdir { cwd: plan.exec.cwd.to_string(), source })?;
     // The builder gets exactly the spec's identity and descriptors 0 to 2;

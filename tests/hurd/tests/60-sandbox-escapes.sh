@@ -112,6 +112,24 @@ grep -q "zzz-other" out2 && bad "the store's other items are listed from an outp
 cat out3
 grep -qx "control: EPERM" out3 || bad "a host server's control port through its port: $(cat out3)"
 
+# A reauthenticated port carries the client's identity from its first
+# request on (it was served with none until the auth server answered, and
+# one still running then kept it so: a build user's own file became
+# read-only to it), nor more than it.
+"$sr" exec "$root" -- /bin/sh -c '
+  echo mine > reauthed; chmod 644 reauthed
+  # (Beside a busy loop and another client, which widen the window.)
+  sh -c "while :; do :; done" & busy=$!
+  sh -c "while :; do ls / > /dev/null; done" & lister=$!
+  /probe/hurd-probe reauth-race reauthed 500
+  kill $busy $lister
+' > out3b 2> err3b || bad "hurd-probe reauth-race failed: $(cat err3b)"
+cat out3b
+grep -qx "first=[0-9]* lacked=0 failed=0 of 500" out3b ||
+  bad "reauthenticated ports answered with less than the client's identity: $(cat out3b)"
+grep -q "^first=[0-9]*[2367] " out3b || bad "the build user may not write its own file: $(cat out3b)"
+echo "reauth-race: $(cat out3b)"
+
 # 4. Below a read-only input, no port changes anything (the file is
 # writable by anyone on the host), and no hard link leads out of it.
 "$sr" exec "$root" -- /bin/sh -c '
