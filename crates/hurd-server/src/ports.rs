@@ -313,22 +313,12 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
         ServedBy::Notices => {
             // As many notices as may wait, then their thread.
             let _ = slot.port.set_queue_limit(16);
-            let added = reg.notices.insert(&slot.port);
             static THREAD: std::sync::Once = std::sync::Once::new();
-            let set = reg.notices.as_raw();
-            THREAD.call_once(|| {
-                std::thread::spawn(move || crate::message::server_loop(set, None, false));
-            });
-            added
+            reg.notices.insert(&slot.port).inspect(|()| serve_alone(&THREAD, &reg.notices))
         }
         ServedBy::Deaths => {
-            let added = reg.deaths.insert(&slot.port);
             static THREAD: std::sync::Once = std::sync::Once::new();
-            let set = reg.deaths.as_raw();
-            THREAD.call_once(|| {
-                std::thread::spawn(move || crate::message::server_loop(set, None, false));
-            });
-            added
+            reg.deaths.insert(&slot.port).inspect(|()| serve_alone(&THREAD, &reg.deaths))
         }
     };
     if let Err(e) = added {
@@ -336,6 +326,14 @@ pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
         return Err(e.into());
     }
     Ok(())
+}
+
+/// Starts, once (`thread`), the thread of its own that serves `set`.
+fn serve_alone(thread: &'static std::sync::Once, set: &PortSet) {
+    let set = set.as_raw();
+    thread.call_once(|| {
+        std::thread::spawn(move || crate::message::server_loop(set, None, false));
+    });
 }
 
 /// One more send right to the kept port `port` (see [`Object::kept`]),

@@ -649,8 +649,9 @@ impl Interrupts {
     /// waits one second for the answer to `interrupt_operation`, then
     /// gives the interrupted request up with EIEIO (a shell takes that
     /// for its command's status 255). The waits it ends answer EINTR
-    /// here when nobody holds the pending list, else by the namespace's
-    /// look once a second (the client waits a minute for those).
+    /// here when nobody holds the pending list, else at the next pass
+    /// over it: any process's end, or the namespace's look once a second
+    /// (the client waits a minute for those).
     fn interrupted(&self, seqno: u32, ns: &Ns) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(seqno);
         // (A blocked wait that misses this looks again within a second.)
