@@ -252,7 +252,8 @@ fn served(node: Arc<dyn Node>) -> Result<SendRight, Errno> {
 }
 
 /// Writes a lookup's answer: a retry's, or a new port for a node served
-/// here (the translator's own if `own`).
+/// here (the translator's own if `own`), whose send right the answer
+/// makes ([`ports::serve_made`]).
 ///
 /// # Safety
 /// The four pointers are the routine's out-parameters.
@@ -264,22 +265,32 @@ pub(crate) unsafe fn write_reply(
     result: *mut RawPort,
     result_poly: *mut raw::mach_msg_type_name_t,
 ) -> Result<(), Errno> {
-    let (kind, name, port) = match reply {
-        Reply::Retry { kind, name, port } => (kind, name, port),
-        Reply::Open(node) => match ports::serve(protid(node).own(own)) {
-            Ok(port) => (RetryKind::Normal, String::new(), Some(port)),
-            Err(e) => {
-                log::error!("{e}");
-                return Err(Errno::ENOMEM);
-            }
+    match reply {
+        // SAFETY: the stub gives room for a string_t, a retry kind and a
+        // port.
+        Reply::Retry { kind, name, port } => unsafe {
+            write_string(&name, retry_name)?;
+            *do_retry = kind.raw();
+            *result = port.map_or(raw::MACH_PORT_NULL, SendRight::into_raw);
+            *result_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
         },
-    };
-    // SAFETY: the stub gives room for a string_t, a retry kind and a port.
-    unsafe {
-        write_string(&name, retry_name)?;
-        *do_retry = kind.raw();
-        *result = port.map_or(raw::MACH_PORT_NULL, SendRight::into_raw);
-        *result_poly = raw::MACH_MSG_TYPE_MOVE_SEND as _;
+        Reply::Open(node) => {
+            // SAFETY: as above. (Written before the port is made: nothing
+            // fails once it is.)
+            unsafe {
+                write_string("", retry_name)?;
+                *do_retry = RetryKind::Normal.raw();
+            }
+            let name = ports::serve_made(protid(node).own(own)).map_err(|e| {
+                log::error!("{e}");
+                Errno::ENOMEM
+            })?;
+            // SAFETY: as above.
+            unsafe {
+                *result = name;
+                *result_poly = raw::MACH_MSG_TYPE_MAKE_SEND as _;
+            }
+        }
     }
     Ok(())
 }

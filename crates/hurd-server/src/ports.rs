@@ -287,6 +287,22 @@ pub fn serve(object: Object) -> Result<SendRight, ServerError> {
     Ok(send)
 }
 
+/// Serves `object` on a new port with no send right yet, and gives its
+/// name: for the answer of the request being served, which makes the
+/// client's send right (`MACH_MSG_TYPE_MAKE_SEND`), one call to the
+/// kernel fewer than a right made here and moved. The no-senders request
+/// counts from that first right, so the answer must hand it out: an
+/// answer the kernel cannot deliver is destroyed by the C library's
+/// message server, which makes and drops the right, and the port ends as
+/// any other. A caller that fails after this and before answering must
+/// [`destroy`] the port.
+pub fn serve_made(object: Object) -> Result<RawPort, ServerError> {
+    let port = ReceiveRight::allocate()?;
+    let name = port.as_raw();
+    serve_on(port, object)?;
+    Ok(name)
+}
+
 /// Serves `object` on `port`.
 pub fn serve_on(port: ReceiveRight, object: Object) -> Result<(), ServerError> {
     let reg = registry()?;
