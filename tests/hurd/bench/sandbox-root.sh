@@ -3,9 +3,11 @@
 # inputs set up and torn down the earlier way (one /hurd/firmlink per
 # input and per /dev node, started with settrans -a one by one) and with
 # sandbox-root, the processes each leaves after teardown, lookup+stat
-# through the environment against directly, and a large read from an
-# input through it against directly (best of 3 each). The guest has no
-# awk: it prints the numbers, and scripts/bench turns them into ratios.
+# through the environment against directly, reads, build-directory I/O
+# and exec through it against directly: each of these in ROUNDS rounds
+# (the second argument, 9 by default) of two neighbouring measurements. The
+# guest has no awk: it prints the numbers, and scripts/bench turns them
+# into ratios (the median of the rounds' ratios).
 set -eu
 n=${1:-100}
 here=/tmp/sbench
@@ -81,43 +83,65 @@ done
 many() {
   first=$1
   shift
-  hurd-probe bench-lookup "$first" 5 "$@"
+  hurd-probe bench-lookup "$first" 3 "$@"
 }
-# shellcheck disable=SC2086 # the lists are split on purpose
-many_env=$(many $env_paths)
-# shellcheck disable=SC2086
-many_direct=$(many $direct_paths)
-
-# Lookups, of an input's file and of a file in the (writable) build
-# directory: the best of 3 runs of 500 each way, alternating.
-
-least() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
+# Lookups, of an input's file, of a file in the (writable) build
+# directory and of every input's file: ROUNDS rounds, each
+# measuring through the environment and directly back to back (which
+# first alternates), so that each round gives a ratio of two neighbouring
+# measurements: the guest's speed drifts under TCG, between runs and
+# within one, and a ratio of neighbours cancels most of it. Each value is
+# a comma-separated list, one number per round; scripts/bench takes the
+# median of the rounds' ratios.
+rounds=${2:-9}
 echo data > "$here/build/file"
-lookup_env='' lookup_direct='' build_env='' build_direct=''
-for _ in 1 2 3; do
-  lookup_env=$(least "$lookup_env" "$(hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500)")
-  lookup_direct=$(least "$lookup_direct" "$(hurd-probe bench-lookup "$here/store/$mid/file" 500)")
-  build_env=$(least "$build_env" "$(hurd-probe bench-lookup "$root/build/file" 500)")
-  build_direct=$(least "$build_direct" "$(hurd-probe bench-lookup "$here/build/file" 500)")
-done
-# The best of 3 runs of a command, in nanoseconds.
-best3() {
-  b=
-  for _ in 1 2 3; do
-    s0=$(now)
-    "$@"
-    s1=$(now)
-    if [ -z "$b" ] || [ $((s1 - s0)) -lt "$b" ]; then b=$((s1 - s0)); fi
-  done
-  echo "$b"
+# The measurements, each a command printing nanoseconds per lookup.
+time_lookup_env() { hurd-probe bench-lookup "$root/gnu/store/$mid/file" 500; }
+time_lookup_direct() { hurd-probe bench-lookup "$here/store/$mid/file" 500; }
+time_build_env() { hurd-probe bench-lookup "$root/build/file" 500; }
+time_build_direct() { hurd-probe bench-lookup "$here/build/file" 500; }
+# shellcheck disable=SC2086 # the lists are split on purpose
+time_many_env() { many $env_paths; }
+# shellcheck disable=SC2086
+time_many_direct() { many $direct_paths; }
+# two NAME ROUND: "ENV DIRECT", from time_NAME_env and time_NAME_direct
+# run back to back, in the order the round's number says.
+two() {
+  if [ $(($2 % 2)) -eq 1 ]; then
+    e=$("time_$1_env"); d=$("time_$1_direct")
+  else
+    d=$("time_$1_direct"); e=$("time_$1_env")
+  fi
+  echo "$e $d"
 }
-# Reading the large file of a (read-only) input: best of 3 each way.
+# join LIST VALUE: LIST with VALUE appended, comma-separated.
+join() { echo "${1:+$1,}$2"; }
+# The first lookups through the environment fill its per-input ports.
+time_many_env > /dev/null
+lookup_env='' lookup_direct='' build_env='' build_direct='' many_env='' many_direct=''
+r=1
+while [ "$r" -le "$rounds" ]; do
+  # shellcheck disable=SC2046 # two numbers, split on purpose
+  set -- $(two lookup "$r") $(two build "$r") $(two many "$r")
+  lookup_env=$(join "$lookup_env" "$1") lookup_direct=$(join "$lookup_direct" "$2")
+  build_env=$(join "$build_env" "$3") build_direct=$(join "$build_direct" "$4")
+  many_env=$(join "$many_env" "$5") many_direct=$(join "$many_direct" "$6")
+  r=$((r + 1))
+done
+# elapsed CMD...: the nanoseconds CMD takes.
+elapsed() {
+  s0=$(now)
+  "$@"
+  s1=$(now)
+  echo $((s1 - s0))
+}
+# Reading the large file of a (read-only) input.
 readall() { dd if="$1" of=/dev/null bs=1M 2> /dev/null; }
-read_env=$(best3 readall "$root/gnu/store/000-input/big")
-read_direct=$(best3 readall "$big")
+time_read_env() { elapsed readall "$root/gnu/store/000-input/big"; }
+time_read_direct() { elapsed readall "$big"; }
 # Build-directory I/O (every node there is a proxy of sandbox-root's):
 # 200 small files made, written, read and removed; a 16 MiB file written
-# and read back. Best of 3, through the environment and directly.
+# and read back.
 small() {
   i=0
   while [ "$i" -lt 200 ]; do echo data > "$1/small$i"; i=$((i + 1)); done
@@ -125,21 +149,36 @@ small() {
   rm -f "$1"/small*
 }
 seqwrite() { dd if="$big" of="$1/big" bs=1M 2> /dev/null; }
-small_env=$(best3 small "$root/build")
-small_direct=$(best3 small "$here/build")
-write_env=$(best3 seqwrite "$root/build")
-write_direct=$(best3 seqwrite "$here/build")
-bread_env=$(best3 readall "$root/build/big")
-bread_direct=$(best3 readall "$here/build/big")
-rm -f "$here/build/big"
+time_small_env() { elapsed small "$root/build"; }
+time_small_direct() { elapsed small "$here/build"; }
+# (Written, then read back, each way in turn.)
+time_write_env() { elapsed seqwrite "$root/build"; }
+time_write_direct() { elapsed seqwrite "$here/build/w"; }
+time_bread_env() { elapsed readall "$root/build/big"; }
+time_bread_direct() { elapsed readall "$here/build/w/big"; }
+mkdir -p "$here/build/w"
 # Exec of a binary below a read-only input, 100 times.
 cp /bin/true "$here/store/000-input/true"
 execs() {
   i=0
   while [ "$i" -lt 100 ]; do "$1"; i=$((i + 1)); done
 }
-exec_env=$(best3 execs "$root/gnu/store/000-input/true")
-exec_direct=$(best3 execs "$here/store/000-input/true")
+time_exec_env() { elapsed execs "$root/gnu/store/000-input/true"; }
+time_exec_direct() { elapsed execs "$here/store/000-input/true"; }
+read_env='' read_direct='' small_env='' small_direct='' write_env='' write_direct=''
+bread_env='' bread_direct='' exec_env='' exec_direct=''
+r=1
+while [ "$r" -le "$rounds" ]; do
+  # shellcheck disable=SC2046 # two numbers each, split on purpose
+  set -- $(two read "$r") $(two small "$r") $(two write "$r") $(two bread "$r") $(two exec "$r")
+  read_env=$(join "$read_env" "$1") read_direct=$(join "$read_direct" "$2")
+  small_env=$(join "$small_env" "$3") small_direct=$(join "$small_direct" "$4")
+  write_env=$(join "$write_env" "$5") write_direct=$(join "$write_direct" "$6")
+  bread_env=$(join "$bread_env" "$7") bread_direct=$(join "$bread_direct" "$8")
+  exec_env=$(join "$exec_env" "$9") exec_direct=$(join "$exec_direct" "${10}")
+  r=$((r + 1))
+done
+rm -rf "$here/build/big" "$here/build/w"
 t5=$(now)
 settrans -g "$root"
 t6=$(now)
@@ -163,12 +202,18 @@ touch "$inside"
 settrans -a "$inside" "$(command -v sandbox-root)" "$here/inside.json"
 echo data > "$here/build/file"
 chmod 777 "$here/build"
+time_in_env() { sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup "/gnu/store/$mid/file" 500; }
+time_in_direct() { time_lookup_direct; }
+time_inb_env() { sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup /build/file 500; }
+time_inb_direct() { time_build_direct; }
 in_env='' in_direct='' inb_env='' inb_direct=''
-for _ in 1 2 3; do
-  in_env=$(least "$in_env" "$(sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup "/gnu/store/$mid/file" 500)")
-  in_direct=$(least "$in_direct" "$(hurd-probe bench-lookup "$here/store/$mid/file" 500)")
-  inb_env=$(least "$inb_env" "$(sandbox-root exec "$inside" -- /probe/hurd-probe bench-lookup /build/file 500)")
-  inb_direct=$(least "$inb_direct" "$(hurd-probe bench-lookup "$here/build/file" 500)")
+r=1
+while [ "$r" -le "$rounds" ]; do
+  # shellcheck disable=SC2046 # two numbers, split on purpose
+  set -- $(two in "$r") $(two inb "$r")
+  in_env=$(join "$in_env" "$1") in_direct=$(join "$in_direct" "$2")
+  inb_env=$(join "$inb_env" "$3") inb_direct=$(join "$inb_direct" "$4")
+  r=$((r + 1))
 done
 settrans -g "$inside"
 
