@@ -41,11 +41,13 @@
 //!                                proc server that asks the host's about a
 //!                                process that dies meanwhile brings it
 //!                                down); print how the answers went
-//!   hurd-probe msgport-wait      make a task, ask this process's proc
-//!                                server for its message port, and give it
-//!                                one 2 s later: print what the question
-//!                                got and how long it took (a proc server
-//!                                waits, as a fork's child tells its port)
+//!   hurd-probe msgport-wait [COUNT]
+//!                                make COUNT tasks (1), ask this process's
+//!                                proc server for each one's message port
+//!                                at once, and give them one 2 s later:
+//!                                print what the questions got and how long
+//!                                they took (a proc server waits, as a
+//!                                fork's child tells its port)
 //!   hurd-probe forge-no-senders PATH
 //!                                look PATH up, send its port a no-senders
 //!                                notice as the kernel would, and say
@@ -106,7 +108,7 @@ const PROGRAM: Program = Program {
         "ids",
         "with-ids UID GID CMD [ARG...]",
         "task-race COUNT",
-        "msgport-wait",
+        "msgport-wait [COUNT]",
         "forge-no-senders PATH",
         "goaway-after-close NODE COUNT NAME",
         "tcp-echo ADDRESS:PORT",
@@ -181,7 +183,7 @@ enum Question {
     ChildUsage,
     As(u32, u32, Vec<String>),
     TaskRace(u32),
-    MsgportWait,
+    MsgportWait(usize),
     ForgeNoSenders(std::path::PathBuf),
     GoawayAfterClose(std::path::PathBuf, u32, String),
     Ip(IpQuestion),
@@ -260,7 +262,11 @@ fn parse(args: &[String]) -> Result<Question, String> {
             Ok(n) if n > 0 => Ok(Question::TaskRace(n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
-        [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait),
+        [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait(1)),
+        [cmd, count] if cmd == "msgport-wait" => match count.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Question::MsgportWait(n)),
+            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+        },
         [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
         [cmd, what, at, n] if cmd == "net-bench" => {
             let bench = match what.as_str() {
@@ -440,26 +446,61 @@ fn ask(question: &Question) -> Result<String, String> {
             }
             Ok(format!("task-race: {count} tasks, {answered} answered, {refused} refused"))
         }
-        Question::MsgportWait => {
-            // A process with no message port yet, as a fork makes it: a
-            // question for its port waits until it has one.
+        Question::MsgportWait(count) => {
+            // Processes with no message port yet, as a fork makes them: a
+            // question for a port waits until it has one.
             let proc = hurd::process::proc_port().map_err(|e| e.to_string())?;
-            let task = hurd::process::create_task().map_err(|e| format!("task_create: {e}"))?;
-            let pid = hurd::procserver::task2pid(&proc, &task).map_err(|e| format!("proc_task2pid: {e}"))?;
-            let child = hurd::procserver::task2proc(&proc, &task).map_err(|e| format!("proc_task2proc: {e}"))?;
-            let asking = proc.try_clone().map_err(|e| e.to_string())?;
-            let asker = std::thread::spawn(move || {
-                let start = std::time::Instant::now();
-                let got = hurd::procserver::getmsgport(&asking, pid).map(drop);
-                (got, start.elapsed())
-            });
+            let mut made = Vec::new();
+            for _ in 0..*count {
+                let task = hurd::process::create_task().map_err(|e| format!("task_create: {e}"))?;
+                let pid = hurd::procserver::task2pid(&proc, &task).map_err(|e| format!("proc_task2pid: {e}"))?;
+                let child = hurd::procserver::task2proc(&proc, &task).map_err(|e| format!("proc_task2proc: {e}"))?;
+                made.push((task, pid, child));
+            }
+            let askers: Vec<_> = made
+                .iter()
+                .map(|&(_, pid, _)| {
+                    let asking = proc.try_clone().map_err(|e| e.to_string())?;
+                    std::thread::Builder::new()
+                        .stack_size(64 * 1024)
+                        .spawn(move || {
+                            let start = std::time::Instant::now();
+                            let got = hurd::procserver::getmsgport(&asking, pid).map(drop);
+                            (got, start.elapsed())
+                        })
+                        .map_err(|e| format!("starting an asking thread: {e}"))
+                })
+                .collect::<Result<_, String>>()?;
             std::thread::sleep(std::time::Duration::from_secs(2));
             let port = hurd::port::ReceiveRight::allocate().map_err(|e| e.to_string())?;
             let send = port.make_send().map_err(|e| e.to_string())?;
-            let set = hurd::procserver::setmsgport(&child, &send).map(drop);
-            let (got, waited) = asker.join().map_err(|_| "the asking thread panicked".to_owned())?;
-            let _ = hurd::process::terminate_task(&task);
-            Ok(format!("msgport-wait: {} after {} ms (set: {})", told(got), waited.as_millis(), told(set)))
+            let mut set = Ok(());
+            for (_, _, child) in &made {
+                set = set.and(hurd::procserver::setmsgport(child, &send).map(drop));
+            }
+            let mut answers = Vec::new();
+            for asker in askers {
+                answers.push(asker.join().map_err(|_| "an asking thread panicked".to_owned())?);
+            }
+            for (task, _, _) in &made {
+                let _ = hurd::process::terminate_task(task);
+            }
+            if let [(got, waited)] = answers.as_slice() {
+                return Ok(format!(
+                    "msgport-wait: {} after {} ms (set: {})",
+                    told(*got),
+                    waited.as_millis(),
+                    told(set)
+                ));
+            }
+            let ok = answers.iter().filter(|(got, _)| got.is_ok()).count();
+            let first_failure = answers.iter().find_map(|(got, _)| got.err());
+            let least = answers.iter().map(|(_, w)| w.as_millis()).min().unwrap_or(0);
+            Ok(format!(
+                "msgport-wait {count}: {ok} ok{}; the first answered after {least} ms (set: {})",
+                first_failure.map_or(String::new(), |e| format!(", the others {e}")),
+                told(set)
+            ))
         }
         Question::GoawayAfterClose(node, count, name) => {
             let at = hurd::fs::lookup(node, hurd::fs::O_NOTRANS, 0).map_err(|e| e.to_string())?;
@@ -736,7 +777,9 @@ mod tests {
         );
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
-        assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait));
+        assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait(1)));
+        assert_eq!(parse(&s(&["msgport-wait", "300"])), Ok(Question::MsgportWait(300)));
+        assert!(parse(&s(&["msgport-wait", "0"])).is_err());
         assert_eq!(parse(&s(&["forge-no-senders", "/r"])), Ok(Question::ForgeNoSenders("/r".into())));
         assert_eq!(
             parse(&s(&["goaway-after-close", "/r", "300", "etc"])),

@@ -25,43 +25,100 @@ pub type Rusage = raw::rusage_t;
 /// What `proc_wait` answers (the client side's type: one meaning).
 pub use hurd::procserver::Waited;
 
-/// The answer of a `proc_wait` given after its routine returned: the
+/// The answer of a request given after its routine returned: the
 /// client's reply port (a send-once right), answered once. Dropped
 /// unanswered, it answers EINTR (the C library asks again).
 #[derive(Debug)]
-pub struct WaitReply {
+pub struct Later<A: LaterAnswer> {
     port: RawPort,
+    answer: std::marker::PhantomData<fn(A)>,
 }
 
-impl WaitReply {
+/// What a [`Later`] answers, and how it goes to the client.
+pub trait LaterAnswer: Sized {
+    /// Sends `result` to `port`, a reply port's send-once right (moved).
+    fn send(port: RawPort, result: Result<Self, Errno>);
+}
+
+/// A `proc_wait` answered later.
+pub type WaitReply = Later<Waited>;
+
+/// A `proc_getmsgport` answered later.
+pub type MsgportReply = Later<SendRight>;
+
+impl<A: LaterAnswer> Later<A> {
+    fn new(port: RawPort) -> Later<A> {
+        Later { port, answer: std::marker::PhantomData }
+    }
+
     /// Sends the answer.
-    pub fn answer(mut self, result: Result<Waited, Errno>) {
+    pub fn answer(mut self, result: Result<A, Errno>) {
         let port = std::mem::replace(&mut self.port, raw::MACH_PORT_NULL);
-        send_wait_reply(port, result);
+        A::send(port, result);
     }
 }
 
-impl Drop for WaitReply {
+impl<A: LaterAnswer> Drop for Later<A> {
     fn drop(&mut self) {
         if self.port != raw::MACH_PORT_NULL {
-            send_wait_reply(self.port, Err(Errno::EINTR));
+            A::send(self.port, Err(Errno::EINTR));
         }
     }
 }
 
-fn send_wait_reply(port: RawPort, result: Result<Waited, Errno>) {
-    let (code, w) = match result {
-        Ok(w) => (0, w),
-        Err(e) => (e.0, Waited { status: 0, sigcode: 0, rusage: Default::default(), pid: 0 }),
-    };
-    // SAFETY: moves the send-once right the request brought, which the
-    // routine kept; a reply to a send-once right never waits for room.
-    let sent = unsafe {
-        raw::proc_wait_reply(port, raw::MACH_MSG_TYPE_MOVE_SEND_ONCE as _, code, w.status, w.sigcode, w.rusage, w.pid)
-    };
-    if sent != 0 {
-        // (The client is gone: the right went with the failed message.)
-        log::debug!("answering a wait later: {}", Errno(sent));
+impl LaterAnswer for Waited {
+    fn send(port: RawPort, result: Result<Waited, Errno>) {
+        let (code, w) = match result {
+            Ok(w) => (0, w),
+            Err(e) => (e.0, Waited { status: 0, sigcode: 0, rusage: Default::default(), pid: 0 }),
+        };
+        // SAFETY: moves the send-once right the request brought, which
+        // the routine kept; a reply to a send-once right never waits for
+        // room.
+        let sent = unsafe {
+            raw::proc_wait_reply(
+                port,
+                raw::MACH_MSG_TYPE_MOVE_SEND_ONCE as _,
+                code,
+                w.status,
+                w.sigcode,
+                w.rusage,
+                w.pid,
+            )
+        };
+        if sent != 0 {
+            // (The client is gone: the right went with the failed message.)
+            log::debug!("answering a wait later: {}", Errno(sent));
+        }
+    }
+}
+
+impl LaterAnswer for SendRight {
+    fn send(port: RawPort, result: Result<SendRight, Errno>) {
+        let (code, msgport) = match result {
+            Ok(right) => (0, right.into_raw()),
+            Err(e) => (e.0, raw::MACH_PORT_NULL),
+        };
+        // SAFETY: as for a wait's answer; the message port's right moves
+        // with the message.
+        let sent = unsafe {
+            raw::proc_getmsgport_reply(
+                port,
+                raw::MACH_MSG_TYPE_MOVE_SEND_ONCE as _,
+                code,
+                msgport,
+                raw::MACH_MSG_TYPE_MOVE_SEND as _,
+            )
+        };
+        if sent != 0 {
+            log::debug!("answering proc_getmsgport later: {}", Errno(sent));
+            // A message that was not sent moved nothing (a client gone
+            // before its answer): the right is still ours, to drop.
+            if sent == raw::MACH_SEND_INVALID_DEST as i32 {
+                // SAFETY: the right `into_raw` gave up, still ours.
+                drop(unsafe { SendRight::from_raw(msgport) });
+            }
+        }
     }
 }
 
@@ -220,6 +277,16 @@ pub trait Process: Forward {
     fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
         let _ = pid;
         Err(unsupported("proc_getmsgport"))
+    }
+
+    /// `proc_getmsgport`, answered now (`Some`) or later: a question for
+    /// a process that has no message port yet (just forked, or execing)
+    /// takes `later` and answers through it once the port is there,
+    /// holding no thread meanwhile (`None`). By default,
+    /// [`Process::msgport`].
+    fn msgport_later(&self, pid: i32, later: &mut Option<MsgportReply>) -> Result<Option<SendRight>, Errno> {
+        let _ = later;
+        self.msgport(pid).map(Some)
     }
 
     /// `proc_wait` (`waitid`: `proc_waitid`) for `pid` (a PID, -1, 0 or
@@ -517,15 +584,24 @@ pub unsafe extern "C" fn S_proc_getprocenv(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn S_proc_getmsgport(
     process: raw::hurd_sys_object_t,
-    _reply: RawPort,
+    reply: RawPort,
     _reply_poly: raw::mach_msg_type_name_t,
     pid: raw::pid_t,
     msgport: *mut RawPort,
     msgport_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     let body = |p: &Arc<dyn Process>, _: &Slot| {
+        let mut later = Some(MsgportReply::new(reply));
+        let result = p.msgport_later(pid, &mut later);
+        let Some(unused) = later else {
+            // Taken: it answers; the message server sends nothing now.
+            return Err(Errno(raw::MIG_NO_REPLY));
+        };
+        // The stub answers through the same right.
+        std::mem::forget(unused);
+        let Some(port) = result? else { return Err(Errno::EIO) };
         // SAFETY: the out-parameters are the stub's.
-        unsafe { write_port(p.msgport(pid)?, msgport, msgport_poly) };
+        unsafe { write_port(port, msgport, msgport_poly) };
         Ok(())
     };
     // SAFETY: the stub holds the object for this call.
@@ -593,7 +669,7 @@ pub unsafe extern "C" fn S_proc_wait(
     pid_status: *mut raw::pid_t,
 ) -> raw::kern_return_t {
     let body = |p: &Arc<dyn Process>, _: &Slot| {
-        let mut later = Some(WaitReply { port: reply });
+        let mut later = Some(WaitReply::new(reply));
         let result = p.wait_later(pid, options, &mut later);
         let Some(unused) = later else {
             // Taken: it answers; the message server sends nothing now.

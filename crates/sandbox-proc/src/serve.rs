@@ -32,7 +32,7 @@ use hurd::port::{Notification, RawPort, ReceiveRight, SendRight, request_notific
 use hurd::procserver as host;
 use hurd_server::Forward;
 use hurd_server::ports::{self, Object};
-use hurd_server::process::{Location, Locations, Members, PROCESS, Process, Rusage, WaitReply, Waited};
+use hurd_server::process::{Location, Locations, Members, MsgportReply, PROCESS, Process, Rusage, WaitReply, Waited};
 use hurd_server::task_notify::{DEATHS, NEW_TASK, NewTask};
 use hurd_sys::raw;
 
@@ -94,6 +94,21 @@ pub struct Ns {
     /// Members' waits that found no child ended yet: answered when one
     /// ends (or the waiter does, or is interrupted), holding no thread.
     pending: Mutex<Vec<Pending>>,
+    /// Questions for the message port of a member that has none yet:
+    /// answered when it has one (or ends, or the asker is interrupted),
+    /// holding no thread.
+    msgport_waits: Mutex<Vec<MsgportWait>>,
+}
+
+/// A `proc_getmsgport` to be answered later.
+#[derive(Debug)]
+struct MsgportWait {
+    /// The process whose port is asked for.
+    pid: u32,
+    /// The asker's port's interrupts, and the request's number there.
+    interrupts: Arc<Interrupts>,
+    seqno: u32,
+    reply: MsgportReply,
 }
 
 /// `proc_wait`'s option: answer at once.
@@ -178,6 +193,7 @@ impl Ns {
             sessions: Mutex::new(BTreeMap::new()),
             made: Mutex::new(Vec::new()),
             pending: Mutex::new(Vec::new()),
+            msgport_waits: Mutex::new(Vec::new()),
         });
         // Waits answered later look at the host's list every second too (a
         // death whose notice is late), as long as the namespace is there.
@@ -186,9 +202,16 @@ impl Ns {
             loop {
                 std::thread::sleep(Duration::from_secs(1));
                 let Some(ns) = weak.upgrade() else { return };
-                if !ns.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                let waits = !ns.pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+                let questions = !ns.msgport_waits.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+                if waits || questions {
                     let _ = ns.live();
+                }
+                if waits {
                     ns.answer_pending(Concerned::All);
+                }
+                if questions {
+                    ns.answer_msgport_waits();
                 }
             }
         });
@@ -200,13 +223,6 @@ impl Ns {
 
     fn table(&self) -> std::sync::MutexGuard<'_, Namespace> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Wakes the requests blocked on `ended` to look again (taking the
-    /// table first: each holds it while it checks, until it waits).
-    fn wake_waiters(&self) {
-        drop(self.table());
-        self.ended.notify_all();
     }
 
     /// The admission port, for `sandbox-root exec`.
@@ -345,9 +361,51 @@ impl Ns {
         if let Some(before) = before {
             self.tell(&before, None);
         }
-        // Its parent's waits, and its own (it is gone: EINTR).
+        // Its parent's waits, and its own (it is gone: EINTR); questions
+        // for its message port (ESRCH).
         let waiters: Vec<u32> = std::iter::once(pid).chain(parent).collect();
         self.answer_pending(Concerned::Waiters(&waiters));
+        self.answer_msgport_waits();
+    }
+
+    /// Answers every question for a message port that can be answered
+    /// now: the process has one (a copy of it), has ended (ESRCH), or the
+    /// asker was interrupted (EINTR). (Lock order: these questions, then
+    /// the table or the message ports; nothing holding either takes
+    /// them.)
+    fn answer_msgport_waits(&self) {
+        let answers: Vec<(MsgportReply, Result<SendRight, Errno>)> = {
+            let mut waits = self.msgport_waits.lock().unwrap_or_else(|e| e.into_inner());
+            if waits.is_empty() {
+                return;
+            }
+            let alive: Vec<bool> = {
+                let table = self.table();
+                waits.iter().map(|w| table.alive(w.pid)).collect()
+            };
+            let msgports = self.msgports.lock().unwrap_or_else(|e| e.into_inner());
+            let mut answers = Vec::new();
+            // (From the end, so that `alive` still follows the list.)
+            for i in (0..waits.len()).rev() {
+                let w = &waits[i];
+                let answer = if w.interrupts.since(w.seqno) {
+                    Some(Err(Errno::EINTR))
+                } else if let Some(port) = msgports.get(&w.pid).filter(|p| !p.is_dead()) {
+                    Some(port.try_clone().map_err(|_| Errno::EIO))
+                } else if !alive[i] {
+                    Some(Err(Errno::ESRCH))
+                } else {
+                    None
+                };
+                if let Some(answer) = answer {
+                    answers.push((waits.swap_remove(i).reply, answer));
+                }
+            }
+            answers
+        };
+        for (reply, answer) in answers {
+            reply.answer(answer);
+        }
     }
 
     /// Answers every pending wait among `which` that can be answered now:
@@ -414,6 +472,20 @@ impl Ns {
             answers
         };
         for reply in answers {
+            reply.answer(Err(Errno::EINTR));
+        }
+        let questions: Vec<MsgportReply> = {
+            let Ok(mut waits) = self.msgport_waits.try_lock() else { return };
+            let mut answers = Vec::new();
+            for i in (0..waits.len()).rev() {
+                let w = &waits[i];
+                if std::ptr::eq(Arc::as_ptr(&w.interrupts), interrupts) && w.interrupts.since(w.seqno) {
+                    answers.push(waits.swap_remove(i).reply);
+                }
+            }
+            answers
+        };
+        for reply in questions {
             reply.answer(Err(Errno::EINTR));
         }
     }
@@ -804,35 +876,35 @@ impl Process for Member {
     /// yet (just forked) or whose port died (it is execing) is waited for
     /// until it has one or ends; a signal ends the wait (EINTR). (The C
     /// library's `kill` gives up on any other error: `kill $!` right after
-    /// `&` failed with EAGAIN.)
-    fn msgport(&self, pid: i32) -> Result<SendRight, Errno> {
+    /// `&` failed with EAGAIN.) The wait holds no server thread: a build
+    /// that forks and signals at once, hundreds of times, must not take
+    /// the threads that answer its other requests (and the interrupts its
+    /// C library waits a second for).
+    fn msgport_later(&self, pid: i32, later: &mut Option<MsgportReply>) -> Result<Option<SendRight>, Errno> {
         let pid = self.pid(pid)?;
-        let interrupted = self.interrupts.since_this_request();
-        let mut table = self.ns.table();
-        loop {
-            if !table.alive(pid) {
-                return Err(Errno::ESRCH);
-            }
-            {
-                let msgports = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(port) = msgports.get(&pid).filter(|p| !p.is_dead()) {
-                    return port.try_clone().map_err(|_| Errno::EIO);
-                }
-            }
-            if interrupted() {
-                return Err(Errno::EINTR);
-            }
-            // Woken by a message port set or an end; a process that dies
-            // without its notice yet is found by the second's sweep.
-            let (t, timeout) =
-                self.ns.ended.wait_timeout(table, Duration::from_secs(1)).unwrap_or_else(|e| e.into_inner());
-            table = t;
-            if timeout.timed_out() {
-                drop(table);
-                self.ns.sweep(true, None);
-                table = self.ns.table();
+        let seqno = hurd_server::message::request_seqno();
+        let mut waits = self.ns.msgport_waits.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.ns.table().alive(pid) {
+            return Err(Errno::ESRCH);
+        }
+        {
+            let msgports = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(port) = msgports.get(&pid).filter(|p| !p.is_dead()) {
+                return port.try_clone().map(Some).map_err(|_| Errno::EIO);
             }
         }
+        if self.interrupts.since(seqno) {
+            return Err(Errno::EINTR);
+        }
+        let reply = later.take().ok_or(Errno::EIO)?;
+        waits.push(MsgportWait { pid, interrupts: self.interrupts.clone(), seqno, reply });
+        drop(waits);
+        // (An interrupt that came meanwhile found the question not kept
+        // yet: look again.)
+        if self.interrupts.since(seqno) {
+            self.ns.answer_msgport_waits();
+        }
+        Ok(None)
     }
 
     fn wait(&self, pid: i32, options: i32, _waitid: bool) -> Result<Waited, Errno> {
@@ -888,8 +960,8 @@ impl Process for Member {
         let deaths = self.ns.deaths.get().ok_or(Errno::EIO)?;
         request_notification(msgport.as_raw(), Notification::DeadName, deaths.as_raw())?;
         let old = self.ns.msgports.lock().unwrap_or_else(|e| e.into_inner()).insert(self.entry.pid, msgport);
-        // Whoever waits for it (`proc_getmsgport`) looks again.
-        self.ns.wake_waiters();
+        // Whoever asked for it (`proc_getmsgport`) is answered.
+        self.ns.answer_msgport_waits();
         Ok(old)
     }
 
