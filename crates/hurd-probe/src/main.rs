@@ -41,12 +41,13 @@
 //!                                proc server that asks the host's about a
 //!                                process that dies meanwhile brings it
 //!                                down); print how the answers went
-//!   hurd-probe msgport-wait [COUNT]
+//!   hurd-probe msgport-wait [COUNT [set|end]]
 //!                                make COUNT tasks (1), ask this process's
 //!                                proc server for each one's message port
-//!                                at once, and give them one 2 s later:
-//!                                print what the questions got and how long
-//!                                they took (a proc server waits, as a
+//!                                at once, and 2 s later give them one
+//!                                (set) or end them (end): print what the
+//!                                questions got and how many were answered
+//!                                before that (a proc server waits, as a
 //!                                fork's child tells its port)
 //!   hurd-probe forge-no-senders PATH
 //!                                look PATH up, send its port a no-senders
@@ -108,7 +109,7 @@ const PROGRAM: Program = Program {
         "ids",
         "with-ids UID GID CMD [ARG...]",
         "task-race COUNT",
-        "msgport-wait [COUNT]",
+        "msgport-wait [COUNT [set|end]]",
         "forge-no-senders PATH",
         "goaway-after-close NODE COUNT NAME",
         "tcp-echo ADDRESS:PORT",
@@ -183,7 +184,8 @@ enum Question {
     ChildUsage,
     As(u32, u32, Vec<String>),
     TaskRace(u32),
-    MsgportWait(usize),
+    /// How many, and whether their processes end instead of getting ports.
+    MsgportWait(usize, bool),
     ForgeNoSenders(std::path::PathBuf),
     GoawayAfterClose(std::path::PathBuf, u32, String),
     Ip(IpQuestion),
@@ -262,11 +264,18 @@ fn parse(args: &[String]) -> Result<Question, String> {
             Ok(n) if n > 0 => Ok(Question::TaskRace(n)),
             _ => Err(format!("COUNT must be a positive number, not {count:?}")),
         },
-        [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait(1)),
-        [cmd, count] if cmd == "msgport-wait" => match count.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(Question::MsgportWait(n)),
-            _ => Err(format!("COUNT must be a positive number, not {count:?}")),
-        },
+        [cmd] if cmd == "msgport-wait" => Ok(Question::MsgportWait(1, false)),
+        [cmd, count, how @ ..] if cmd == "msgport-wait" && how.len() <= 1 => {
+            let end = match how.first().map(String::as_str) {
+                None | Some("set") => false,
+                Some("end") => true,
+                Some(other) => return Err(format!("the last word is set or end, not {other:?}")),
+            };
+            match count.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(Question::MsgportWait(n, end)),
+                _ => Err(format!("COUNT must be a positive number, not {count:?}")),
+            }
+        }
         [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
         [cmd, what, at, n] if cmd == "net-bench" => {
             let bench = match what.as_str() {
@@ -446,9 +455,10 @@ fn ask(question: &Question) -> Result<String, String> {
             }
             Ok(format!("task-race: {count} tasks, {answered} answered, {refused} refused"))
         }
-        Question::MsgportWait(count) => {
+        Question::MsgportWait(count, end) => {
             // Processes with no message port yet, as a fork makes them: a
-            // question for a port waits until it has one.
+            // question for a port waits until it has one (or the process
+            // ends: `end`).
             let proc = hurd::process::proc_port().map_err(|e| e.to_string())?;
             let mut made = Vec::new();
             for _ in 0..*count {
@@ -457,6 +467,7 @@ fn ask(question: &Question) -> Result<String, String> {
                 let child = hurd::procserver::task2proc(&proc, &task).map_err(|e| format!("proc_task2proc: {e}"))?;
                 made.push((task, pid, child));
             }
+            let start = std::time::Instant::now();
             let askers: Vec<_> = made
                 .iter()
                 .map(|&(_, pid, _)| {
@@ -464,19 +475,24 @@ fn ask(question: &Question) -> Result<String, String> {
                     std::thread::Builder::new()
                         .stack_size(64 * 1024)
                         .spawn(move || {
-                            let start = std::time::Instant::now();
                             let got = hurd::procserver::getmsgport(&asking, pid).map(drop);
-                            (got, start.elapsed())
+                            (got, std::time::Instant::now())
                         })
                         .map_err(|e| format!("starting an asking thread: {e}"))
                 })
                 .collect::<Result<_, String>>()?;
             std::thread::sleep(std::time::Duration::from_secs(2));
+            // Every answer must come after this.
+            let given = std::time::Instant::now();
             let port = hurd::port::ReceiveRight::allocate().map_err(|e| e.to_string())?;
             let send = port.make_send().map_err(|e| e.to_string())?;
             let mut set = Ok(());
-            for (_, _, child) in &made {
-                set = set.and(hurd::procserver::setmsgport(child, &send).map(drop));
+            for (task, _, child) in &made {
+                if *end {
+                    set = set.and(hurd::process::terminate_task(task));
+                } else {
+                    set = set.and(hurd::procserver::setmsgport(child, &send).map(drop));
+                }
             }
             let mut answers = Vec::new();
             for asker in askers {
@@ -485,20 +501,20 @@ fn ask(question: &Question) -> Result<String, String> {
             for (task, _, _) in &made {
                 let _ = hurd::process::terminate_task(task);
             }
-            if let [(got, waited)] = answers.as_slice() {
-                return Ok(format!(
-                    "msgport-wait: {} after {} ms (set: {})",
-                    told(*got),
-                    waited.as_millis(),
-                    told(set)
-                ));
+            if let ([(got, at)], false) = (answers.as_slice(), *end) {
+                let waited = at.duration_since(start).as_millis();
+                return Ok(format!("msgport-wait: {} after {waited} ms (set: {})", told(*got), told(set)));
             }
-            let ok = answers.iter().filter(|(got, _)| got.is_ok()).count();
-            let first_failure = answers.iter().find_map(|(got, _)| got.err());
-            let least = answers.iter().map(|(_, w)| w.as_millis()).min().unwrap_or(0);
+            let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+            for (got, _) in &answers {
+                *outcomes.entry(told(*got)).or_default() += 1;
+            }
+            let outcomes: Vec<String> = outcomes.iter().map(|(what, n)| format!("{n} {what}")).collect();
+            let early = answers.iter().filter(|(_, at)| *at < given).count();
             Ok(format!(
-                "msgport-wait {count}: {ok} ok{}; the first answered after {least} ms (set: {})",
-                first_failure.map_or(String::new(), |e| format!(", the others {e}")),
+                "msgport-wait {count} {}: {}; {early} answered before (given: {})",
+                if *end { "end" } else { "set" },
+                outcomes.join(", "),
                 told(set)
             ))
         }
@@ -777,9 +793,11 @@ mod tests {
         );
         assert!(parse(&s(&["bench-lookup", "/a", "0"])).is_err());
         assert_eq!(parse(&s(&["task-race", "20"])), Ok(Question::TaskRace(20)));
-        assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait(1)));
-        assert_eq!(parse(&s(&["msgport-wait", "300"])), Ok(Question::MsgportWait(300)));
+        assert_eq!(parse(&s(&["msgport-wait"])), Ok(Question::MsgportWait(1, false)));
+        assert_eq!(parse(&s(&["msgport-wait", "300"])), Ok(Question::MsgportWait(300, false)));
+        assert_eq!(parse(&s(&["msgport-wait", "3", "end"])), Ok(Question::MsgportWait(3, true)));
         assert!(parse(&s(&["msgport-wait", "0"])).is_err());
+        assert!(parse(&s(&["msgport-wait", "3", "later"])).is_err());
         assert_eq!(parse(&s(&["forge-no-senders", "/r"])), Ok(Question::ForgeNoSenders("/r".into())));
         assert_eq!(
             parse(&s(&["goaway-after-close", "/r", "300", "etc"])),

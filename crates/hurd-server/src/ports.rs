@@ -264,7 +264,10 @@ pub fn open_ports() -> usize {
     // alone: a client that has just ended (its parent waited for it, and
     // then asks for a goaway) has no rights left, while the no-senders
     // notices of its ports may still be queued behind other requests.
-    // (A kept port is never told of, so only the count says it is free.)
+    // (A kept port is never told of, so only the count says it is free.
+    // A port made for an answer still on its way has no senders yet: a
+    // goaway that comes meanwhile may leave, and the client that asked
+    // finds the port dead, as any lookup racing a goaway may.)
     slots().map_or(0, |slots| {
         slots.values().filter(|s| s.class.holds_up && !s.own).filter(|s| s.port.has_senders().unwrap_or(true)).count()
     })

@@ -27,17 +27,26 @@ pub use hurd::procserver::Waited;
 
 /// The answer of a request given after its routine returned: the
 /// client's reply port (a send-once right), answered once. Dropped
-/// unanswered, it answers EINTR (the C library asks again).
+/// unanswered, it answers EINTR (the C library asks again); dropped while
+/// the routine that held it panics, it answers nothing (the message
+/// server answers EIO through the same right).
 #[derive(Debug)]
 pub struct Later<A: LaterAnswer> {
     port: RawPort,
     answer: std::marker::PhantomData<fn(A)>,
 }
 
-/// What a [`Later`] answers, and how it goes to the client.
-pub trait LaterAnswer: Sized {
-    /// Sends `result` to `port`, a reply port's send-once right (moved).
-    fn send(port: RawPort, result: Result<Self, Errno>);
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a [`Later`] answers, and how it goes to the client (only the
+/// answers of this module: sending one takes the reply right it names).
+pub trait LaterAnswer: Sized + sealed::Sealed {
+    /// Sends `result` to `port`, a reply port's send-once right (moved),
+    /// answering whether it went.
+    #[doc(hidden)]
+    fn send(port: RawPort, result: Result<Self, Errno>) -> bool;
 }
 
 /// A `proc_wait` answered later.
@@ -47,27 +56,49 @@ pub type WaitReply = Later<Waited>;
 pub type MsgportReply = Later<SendRight>;
 
 impl<A: LaterAnswer> Later<A> {
-    fn new(port: RawPort) -> Later<A> {
-        Later { port, answer: std::marker::PhantomData }
+    /// The request's reply port, to be answered later, if it can be: a
+    /// send-once right (what the C library's stubs make). A request with
+    /// no reply port, or a send right for one (whose queue the client
+    /// may keep full), is answered now or not at all.
+    fn new(port: RawPort, poly: raw::mach_msg_type_name_t) -> Option<Later<A>> {
+        let once = poly == raw::MACH_MSG_TYPE_PORT_SEND_ONCE as raw::mach_msg_type_name_t;
+        (port != raw::MACH_PORT_NULL && once).then_some(Later { port, answer: std::marker::PhantomData })
     }
 
     /// Sends the answer.
     pub fn answer(mut self, result: Result<A, Errno>) {
         let port = std::mem::replace(&mut self.port, raw::MACH_PORT_NULL);
-        A::send(port, result);
+        send_later(port, result);
+    }
+
+    /// Gives the right back to the routine's stub, which answers now.
+    fn disarm(mut self) {
+        self.port = raw::MACH_PORT_NULL;
     }
 }
 
 impl<A: LaterAnswer> Drop for Later<A> {
     fn drop(&mut self) {
-        if self.port != raw::MACH_PORT_NULL {
-            A::send(self.port, Err(Errno::EINTR));
+        if self.port != raw::MACH_PORT_NULL && !std::thread::panicking() {
+            send_later::<A>(self.port, Err(Errno::EINTR));
         }
     }
 }
 
+/// Sends a later answer; when it could not go (the client's reply port
+/// died), the right it named is still ours, a dead name, and is dropped.
+fn send_later<A: LaterAnswer>(port: RawPort, result: Result<A, Errno>) {
+    if !A::send(port, result) {
+        // SAFETY: the reply right the request brought, which the failed
+        // send left with us.
+        unsafe { raw::mach_port_deallocate(hurd::port::task(), port) };
+    }
+}
+
+impl sealed::Sealed for Waited {}
+
 impl LaterAnswer for Waited {
-    fn send(port: RawPort, result: Result<Waited, Errno>) {
+    fn send(port: RawPort, result: Result<Waited, Errno>) -> bool {
         let (code, w) = match result {
             Ok(w) => (0, w),
             Err(e) => (e.0, Waited { status: 0, sigcode: 0, rusage: Default::default(), pid: 0 }),
@@ -87,14 +118,16 @@ impl LaterAnswer for Waited {
             )
         };
         if sent != 0 {
-            // (The client is gone: the right went with the failed message.)
             log::debug!("answering a wait later: {}", Errno(sent));
         }
+        sent != raw::MACH_SEND_INVALID_DEST as i32
     }
 }
 
+impl sealed::Sealed for SendRight {}
+
 impl LaterAnswer for SendRight {
-    fn send(port: RawPort, result: Result<SendRight, Errno>) {
+    fn send(port: RawPort, result: Result<SendRight, Errno>) -> bool {
         let (code, msgport) = match result {
             Ok(right) => (0, right.into_raw()),
             Err(e) => (e.0, raw::MACH_PORT_NULL),
@@ -110,15 +143,18 @@ impl LaterAnswer for SendRight {
                 raw::MACH_MSG_TYPE_MOVE_SEND as _,
             )
         };
-        if sent != 0 {
-            log::debug!("answering proc_getmsgport later: {}", Errno(sent));
-            // A message that was not sent moved nothing (a client gone
-            // before its answer): the right is still ours, to drop.
-            if sent == raw::MACH_SEND_INVALID_DEST as i32 {
-                // SAFETY: the right `into_raw` gave up, still ours.
-                drop(unsafe { SendRight::from_raw(msgport) });
-            }
+        if sent == 0 {
+            return true;
         }
+        log::debug!("answering proc_getmsgport later: {}", Errno(sent));
+        // A message whose destination was dead moved nothing: the message
+        // port's right is still ours too.
+        let dead = sent == raw::MACH_SEND_INVALID_DEST as i32;
+        if dead {
+            // SAFETY: the right `into_raw` gave up, still ours.
+            drop(unsafe { SendRight::from_raw(msgport) });
+        }
+        !dead
     }
 }
 
@@ -282,7 +318,8 @@ pub trait Process: Forward {
     /// `proc_getmsgport`, answered now (`Some`) or later: a question for
     /// a process that has no message port yet (just forked, or execing)
     /// takes `later` and answers through it once the port is there,
-    /// holding no thread meanwhile (`None`). By default,
+    /// holding no thread meanwhile (`None`). `later` is none for a request
+    /// that cannot be answered later (see [`Later`]). By default,
     /// [`Process::msgport`].
     fn msgport_later(&self, pid: i32, later: &mut Option<MsgportReply>) -> Result<Option<SendRight>, Errno> {
         let _ = later;
@@ -298,7 +335,9 @@ pub trait Process: Forward {
 
     /// `proc_wait`, answered now (`Some`) or later: a wait that would
     /// block takes `later` and answers through it when a child fits,
-    /// holding no thread meanwhile (`None`). By default, [`Process::wait`].
+    /// holding no thread meanwhile (`None`); `later` is none for a request
+    /// that cannot be answered later (see [`Later`]). By default,
+    /// [`Process::wait`].
     fn wait_later(&self, pid: i32, options: i32, later: &mut Option<WaitReply>) -> Result<Option<Waited>, Errno> {
         let _ = later;
         self.wait(pid, options, false).map(Some)
@@ -585,20 +624,22 @@ pub unsafe extern "C" fn S_proc_getprocenv(
 pub unsafe extern "C" fn S_proc_getmsgport(
     process: raw::hurd_sys_object_t,
     reply: RawPort,
-    _reply_poly: raw::mach_msg_type_name_t,
+    reply_poly: raw::mach_msg_type_name_t,
     pid: raw::pid_t,
     msgport: *mut RawPort,
     msgport_poly: *mut raw::mach_msg_type_name_t,
 ) -> raw::kern_return_t {
     let body = |p: &Arc<dyn Process>, _: &Slot| {
-        let mut later = Some(MsgportReply::new(reply));
+        let mut later = MsgportReply::new(reply, reply_poly);
+        let offered = later.is_some();
         let result = p.msgport_later(pid, &mut later);
-        let Some(unused) = later else {
+        match later {
             // Taken: it answers; the message server sends nothing now.
-            return Err(Errno(raw::MIG_NO_REPLY));
-        };
-        // The stub answers through the same right.
-        std::mem::forget(unused);
+            None if offered => return Err(Errno(raw::MIG_NO_REPLY)),
+            // The stub answers through the same right.
+            Some(unused) => unused.disarm(),
+            None => {}
+        }
         let Some(port) = result? else { return Err(Errno::EIO) };
         // SAFETY: the out-parameters are the stub's.
         unsafe { write_port(port, msgport, msgport_poly) };
@@ -660,7 +701,7 @@ unsafe fn waitid_routine(
 pub unsafe extern "C" fn S_proc_wait(
     process: raw::hurd_sys_object_t,
     reply: RawPort,
-    _reply_poly: raw::mach_msg_type_name_t,
+    reply_poly: raw::mach_msg_type_name_t,
     pid: raw::pid_t,
     options: c_int,
     status: *mut c_int,
@@ -669,14 +710,16 @@ pub unsafe extern "C" fn S_proc_wait(
     pid_status: *mut raw::pid_t,
 ) -> raw::kern_return_t {
     let body = |p: &Arc<dyn Process>, _: &Slot| {
-        let mut later = Some(WaitReply::new(reply));
+        let mut later = WaitReply::new(reply, reply_poly);
+        let offered = later.is_some();
         let result = p.wait_later(pid, options, &mut later);
-        let Some(unused) = later else {
+        match later {
             // Taken: it answers; the message server sends nothing now.
-            return Err(Errno(raw::MIG_NO_REPLY));
-        };
-        // The stub answers through the same right.
-        std::mem::forget(unused);
+            None if offered => return Err(Errno(raw::MIG_NO_REPLY)),
+            // The stub answers through the same right.
+            Some(unused) => unused.disarm(),
+            None => {}
+        }
         let Some(waited) = result? else { return Err(Errno::EIO) };
         // SAFETY: the out-parameters are the stub's.
         unsafe { write_waited(waited, status, sigcode, rusage, pid_status) };

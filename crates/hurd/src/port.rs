@@ -55,7 +55,9 @@ pub enum Notification {
 /// `name`. An earlier request on `name`, if any, is dropped.
 pub fn request_notification(name: RawPort, what: Notification, notify: RawPort) -> Result<(), Errno> {
     let (id, sync) = match what {
-        // With 1: told at once if there are no senders already.
+        // With 1: told at once if there are no senders already but one
+        // was made before; a port none was made for yet is told once its
+        // first send right is gone (what a right made by a reply needs).
         Notification::NoSenders => (raw::MACH_NOTIFY_NO_SENDERS, 1),
         Notification::DeadName => (raw::MACH_NOTIFY_DEAD_NAME, 0),
     };

@@ -114,6 +114,13 @@ struct MsgportWait {
 /// `proc_wait`'s option: answer at once.
 const WNOHANG: i32 = 1;
 
+/// The most waits, and the most questions for message ports, kept to be
+/// answered later in one namespace: past it, one more answers EAGAIN. (A
+/// build's C library asks each from a thread that waits for the answer;
+/// a program speaking RPCs could send them without waiting, and nothing
+/// else would bound the list.)
+const LATER_MAX: usize = 4096;
+
 /// What a wait answers for `child`, ended with `status`.
 fn waited(child: u32, status: i32, used: Usage) -> Waited {
     Waited { status, sigcode: 0, rusage: rusage(&used), pid: child as i32 }
@@ -453,38 +460,31 @@ impl Ns {
         }
     }
 
-    /// Answers EINTR to the pending waits that came to `interrupts`'s
-    /// port before its last interrupt, if the pending list is free now;
-    /// never waits for it, nor for the table.
+    /// Answers EINTR to the pending waits and questions for message
+    /// ports that came to `interrupts`'s port before its last interrupt,
+    /// from each list that is free now; never waits for either, nor for
+    /// the table (a list taken now is looked at again by its next pass).
     fn answer_interrupted(&self, interrupts: &Interrupts) {
-        let answers: Vec<WaitReply> = {
-            let Ok(mut pending) = self.pending.try_lock() else { return };
-            let mut answers = Vec::new();
-            let mut i = 0;
-            while i < pending.len() {
-                let p = &pending[i];
-                if std::ptr::eq(Arc::as_ptr(&p.interrupts), interrupts) && p.interrupts.since(p.seqno) {
+        let ours = |i: &Arc<Interrupts>, seqno: u32| std::ptr::eq(Arc::as_ptr(i), interrupts) && i.since(seqno);
+        let mut answers: Vec<WaitReply> = Vec::new();
+        if let Ok(mut pending) = self.pending.try_lock() {
+            for i in (0..pending.len()).rev() {
+                if ours(&pending[i].interrupts, pending[i].seqno) {
                     answers.push(pending.swap_remove(i).reply);
-                } else {
-                    i += 1;
                 }
             }
-            answers
-        };
+        }
+        let mut questions: Vec<MsgportReply> = Vec::new();
+        if let Ok(mut waits) = self.msgport_waits.try_lock() {
+            for i in (0..waits.len()).rev() {
+                if ours(&waits[i].interrupts, waits[i].seqno) {
+                    questions.push(waits.swap_remove(i).reply);
+                }
+            }
+        }
         for reply in answers {
             reply.answer(Err(Errno::EINTR));
         }
-        let questions: Vec<MsgportReply> = {
-            let Ok(mut waits) = self.msgport_waits.try_lock() else { return };
-            let mut answers = Vec::new();
-            for i in (0..waits.len()).rev() {
-                let w = &waits[i];
-                if std::ptr::eq(Arc::as_ptr(&w.interrupts), interrupts) && w.interrupts.since(w.seqno) {
-                    answers.push(waits.swap_remove(i).reply);
-                }
-            }
-            answers
-        };
         for reply in questions {
             reply.answer(Err(Errno::EINTR));
         }
@@ -896,7 +896,10 @@ impl Process for Member {
         if self.interrupts.since(seqno) {
             return Err(Errno::EINTR);
         }
-        let reply = later.take().ok_or(Errno::EIO)?;
+        if waits.len() >= LATER_MAX {
+            return Err(Errno::EAGAIN);
+        }
+        let reply = later.take().ok_or(Errno::EAGAIN)?;
         waits.push(MsgportWait { pid, interrupts: self.interrupts.clone(), seqno, reply });
         drop(waits);
         // (An interrupt that came meanwhile found the question not kept
@@ -943,11 +946,14 @@ impl Process for Member {
         if !table.alive(me) {
             return Err(Errno::EINTR);
         }
-        let reply = later.take().ok_or(Errno::EIO)?;
+        let mut pending = self.ns.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.len() >= LATER_MAX {
+            return Err(Errno::EAGAIN);
+        }
+        let reply = later.take().ok_or(Errno::EAGAIN)?;
         let seqno = hurd_server::message::request_seqno();
-        let pending = Pending { waiter: me, pid, interrupts: self.interrupts.clone(), seqno, reply };
-        self.ns.pending.lock().unwrap_or_else(|e| e.into_inner()).push(pending);
-        drop(table);
+        pending.push(Pending { waiter: me, pid, interrupts: self.interrupts.clone(), seqno, reply });
+        drop((pending, table));
         // (An interrupt that came before the wait was kept.)
         if self.interrupts.since(seqno) {
             self.ns.answer_pending(Concerned::Port(Arc::as_ptr(&self.interrupts)));

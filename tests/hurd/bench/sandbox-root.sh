@@ -71,9 +71,10 @@ ls "$root/gnu/store/000-input" > /dev/null
 t4=$(now)
 procs_b=$(processes sandbox-root "$here")
 mid=$(printf '%03d' $((n / 2)))-input
-# Lookups of many paths: the file of every input, each looked up once per
-# round, 5 rounds, through the environment and directly (the first round
-# through the environment also fills its per-input ports).
+# Lookups of many paths: the file of every input, each looked up 3 times
+# per measurement (the paths in turn), through the environment and
+# directly; a first look through the environment, not measured, fills
+# its per-input ports.
 env_paths='' direct_paths=''
 for d in "$here"/store/*; do
   env_paths="$env_paths $root/gnu/store/$(basename "$d")/file"
