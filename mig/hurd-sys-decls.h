@@ -21,12 +21,11 @@ void hurd_sys_object_release (hurd_sys_object_t object);
    writing the reply to OUT, and returns whether one did.  */
 boolean_t hurd_sys_demux (mach_msg_header_t *in, mach_msg_header_t *out);
 
-/* The C library declares mach_msg_server_timeout as the second name of
-   one declaration, which bindgen does not see: this calls it
-   (hurd-sys-glue.c).  */
-mach_msg_return_t hurd_sys_msg_server_timeout (boolean_t (*demux) (mach_msg_header_t *, mach_msg_header_t *),
-					       mach_msg_size_t max_size, mach_port_t rcv_name,
-					       mach_msg_option_t option, mach_msg_timeout_t timeout);
+/* The C library declares mach_msg_destroy as the second name of one
+   declaration, which bindgen does not see: this calls it
+   (hurd-sys-glue.c).  It gives back every right and all out-of-line
+   memory MSG holds.  */
+void hurd_sys_msg_destroy (mach_msg_header_t *msg);
 
 /* Called by the default (weak) definition of every server routine that
    the Rust side does not define; NAME is the routine's name.  */

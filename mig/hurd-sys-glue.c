@@ -3,10 +3,8 @@
 #include <mach.h>
 #include "hurd-sys-decls.h"
 
-mach_msg_return_t
-hurd_sys_msg_server_timeout (boolean_t (*demux) (mach_msg_header_t *, mach_msg_header_t *),
-			     mach_msg_size_t max_size, mach_port_t rcv_name,
-			     mach_msg_option_t option, mach_msg_timeout_t timeout)
+void
+hurd_sys_msg_destroy (mach_msg_header_t *msg)
 {
-  return mach_msg_server_timeout (demux, max_size, rcv_name, option, timeout);
+  mach_msg_destroy (msg);
 }

@@ -53,6 +53,10 @@
 //!                                look PATH up, send its port a no-senders
 //!                                notice as the kernel would, and say
 //!                                whether the port still answers
+//!   hurd-probe huge-message PATH MIB
+//!                                send PATH's server one message of MIB MiB
+//!                                inline (1 to 64), and say whether the
+//!                                port still answers
 //!   hurd-probe goaway-after-close NODE COUNT NAME
 //!                                hold COUNT ports to NODE/NAME, let them
 //!                                all go, and at once ask the translator on
@@ -111,6 +115,7 @@ const PROGRAM: Program = Program {
         "task-race COUNT",
         "msgport-wait [COUNT [set|end]]",
         "forge-no-senders PATH",
+        "huge-message PATH MIB",
         "goaway-after-close NODE COUNT NAME",
         "tcp-echo ADDRESS:PORT",
         "udp-echo ADDRESS:PORT",
@@ -187,6 +192,7 @@ enum Question {
     /// How many, and whether their processes end instead of getting ports.
     MsgportWait(usize, bool),
     ForgeNoSenders(std::path::PathBuf),
+    HugeMessage(std::path::PathBuf, usize),
     GoawayAfterClose(std::path::PathBuf, u32, String),
     Ip(IpQuestion),
     RawSocket(u32),
@@ -277,6 +283,10 @@ fn parse(args: &[String]) -> Result<Question, String> {
             }
         }
         [cmd, path] if cmd == "forge-no-senders" => Ok(Question::ForgeNoSenders(path.into())),
+        [cmd, path, mib] if cmd == "huge-message" => match mib.parse::<usize>() {
+            Ok(n) if (1..=64).contains(&n) => Ok(Question::HugeMessage(path.into(), n)),
+            _ => Err(format!("MIB must be a number from 1 to 64, not {mib:?}")),
+        },
         [cmd, what, at, n] if cmd == "net-bench" => {
             let bench = match what.as_str() {
                 "tcp" => Bench::Tcp,
@@ -541,6 +551,17 @@ fn ask(question: &Question) -> Result<String, String> {
             Ok(format!("raw-socket {family}: {}", told(made)))
         }
         Question::Ip(_) => unreachable!("asked through the C library"),
+        Question::HugeMessage(path, mib) => {
+            // One message of MIB MiB inline to PATH's server (numbered as
+            // no routine is, the rest zeros), then the port used again.
+            let node = hurd::fs::lookup(path, hurd::fs::O_READ, 0).map_err(|e| e.to_string())?;
+            hurd::fs::stat(&node).map_err(|e| format!("stat before: {e}"))?;
+            const NO_ROUTINE: i32 = 0x7fff_0000;
+            let sent = hurd::port::send_inline(&node, NO_ROUTINE, mib << 20);
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let after = hurd::fs::stat(&node).map(drop).map_err(|e| e.code());
+            Ok(format!("huge-message: sent: {}; the port afterwards: {}", told(sent), told(after)))
+        }
         Question::ForgeNoSenders(path) => {
             // Look PATH up, tell its server that the port has no senders
             // left (which it has: ours), and use the port again.

@@ -34,9 +34,8 @@ pub const THREADS_MAX: usize = 256;
 /// before it ends.
 const EXTRA_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Room for a routine and the C library's message buffers, which grow on
-/// the stack with the largest request received (the size of every other
-/// thread's stack).
+/// Room for a routine (the size of every other thread's stack; the
+/// message buffers are on the heap).
 const EXTRA_STACK: usize = 2 * 1024 * 1024;
 
 /// The pool's threads waiting for a request, and all of them.
@@ -160,9 +159,9 @@ unsafe extern "C" fn pool_demux(
     request: *mut raw::mach_msg_header_t,
     reply: *mut raw::mach_msg_header_t,
 ) -> raw::boolean_t {
-    // SAFETY: the C library passes a received request.
+    // SAFETY: the message server passes a received request.
     let _busy = Busy::start(unsafe { (*request).msgh_id });
-    // SAFETY: as the C library gives them to us.
+    // SAFETY: as the message server gives them to us.
     unsafe { demux(request, reply) }
 }
 
@@ -191,20 +190,9 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
     let mut seen = REQUESTS.load(std::sync::atomic::Ordering::Relaxed);
     loop {
         // SAFETY: the demultiplexer is valid for the life of the process
-        // and `set` a port set we hold; the C library receives, calls it,
-        // and sends the replies.
-        let code = unsafe {
-            match idle {
-                None => raw::mach_msg_server(Some(demultiplexer), 0, set),
-                Some(t) => raw::hurd_sys_msg_server_timeout(
-                    Some(demultiplexer),
-                    0,
-                    set,
-                    raw::MACH_RCV_TIMEOUT as _,
-                    t.as_millis().min(u32::MAX as u128) as _,
-                ),
-            }
-        };
+        // and `set` a port set we hold; `serve_requests` receives, calls
+        // it, and sends the replies.
+        let code = unsafe { serve_requests(demultiplexer, set, idle) };
         if idle.is_some() && check(code) == Err(Errno::MACH_RCV_TIMED_OUT) {
             // A request to another thread or set (the control port's)
             // during the wait counts too.
@@ -221,6 +209,150 @@ pub(crate) fn server_loop(set: RawPort, idle: Option<std::time::Duration>, pool:
             return;
         }
         log::error!("the message server stopped: {:?}", Errno(code));
+    }
+}
+
+/// The room a request is first received into; a larger one grows it,
+/// up to [`REQUEST_MAX`].
+const REQUEST_ROOM: usize = 8 * 1024;
+
+/// The largest request served: no routine takes more inline (larger data
+/// comes out of line). A larger message is dropped unread: the C
+/// library's message server would make room for it twice on the stack of
+/// the thread that received it, and a client could so end the server.
+const REQUEST_MAX: usize = 256 * 1024;
+
+/// How long an answer may wait for room at its reply port: a send-once
+/// right (what the C library makes) always has room; a send right a
+/// client gave instead, whose queue it keeps full, would hold the thread.
+const ANSWER_WAIT_MS: u32 = 5000;
+
+/// Receives requests on `set`, has `demux` serve each and sends its
+/// answer, until a receive times out (with `idle`) or fails: the C
+/// library's message server loop, with the request's room on the heap
+/// and bounded ([`REQUEST_MAX`]), and answers that may not wait for room
+/// ([`ANSWER_WAIT_MS`]): an answer that cannot go is destroyed (its
+/// rights and memory given back) and the thread goes on.
+///
+/// # Safety
+/// `demux` is a MIG demultiplexer for what `set` receives.
+unsafe fn serve_requests(
+    demux: unsafe extern "C" fn(*mut raw::mach_msg_header_t, *mut raw::mach_msg_header_t) -> raw::boolean_t,
+    set: RawPort,
+    idle: Option<std::time::Duration>,
+) -> raw::kern_return_t {
+    let receive_timeout = idle.map(|t| t.as_millis().min(u32::MAX as u128) as u32);
+    let mut room = REQUEST_ROOM;
+    // u64s: every message starts 8-aligned.
+    let mut request: Vec<u64> = vec![0; room / 8];
+    let mut reply: Vec<u64> = vec![0; room / 8];
+    let mut receiving = raw::MACH_RCV_MSG;
+    if receive_timeout.is_some() {
+        receiving |= raw::MACH_RCV_TIMEOUT;
+    }
+    // (One timeout for both: the receive's when idle ends the thread, else
+    // the answer's.)
+    let timeout = receive_timeout.unwrap_or(ANSWER_WAIT_MS);
+    let header = |buffer: &mut Vec<u64>| buffer.as_mut_ptr().cast::<raw::mach_msg_header_t>();
+    // Receives into `request`: `large` leaves a request too large for the
+    // room queued (its header says its size); without it, the kernel
+    // destroys such a request.
+    let receive = |request: &mut Vec<u64>, room: usize, large: bool| {
+        let options = if large { receiving | raw::MACH_RCV_LARGE } else { receiving };
+        // SAFETY: a receive into a buffer of `room` bytes, on a set we hold.
+        unsafe { raw::mach_msg(header(request), options as _, 0, room as _, set, timeout, raw::MACH_PORT_NULL) }
+    };
+    let mut code = receive(&mut request, room, true);
+    loop {
+        if code == raw::MACH_RCV_TOO_LARGE as i32 {
+            // SAFETY: the kernel wrote the header of the message it kept.
+            let needed = unsafe { (*header(&mut request)).msgh_size } as usize;
+            if needed <= REQUEST_MAX {
+                room = room.max(needed.next_multiple_of(8));
+                request.resize(room / 8, 0);
+                reply.resize(room / 8, 0);
+                code = receive(&mut request, room, true);
+                continue;
+            }
+            crate::routine::log_once(log::Level::Warn, "request too large", || {
+                format!("a message of {needed} bytes, more than any request ({REQUEST_MAX}): dropped; said once")
+            });
+            // Whatever comes first is taken now, into room for any request:
+            // the large one (destroyed: then a plain receive again), or
+            // another, served as usual.
+            room = REQUEST_MAX;
+            request.resize(room / 8, 0);
+            reply.resize(room / 8, 0);
+            code = receive(&mut request, room, false);
+            if code == raw::MACH_RCV_TOO_LARGE as i32 {
+                code = receive(&mut request, room, true);
+            }
+            continue;
+        }
+        if code != 0 {
+            return code;
+        }
+        // SAFETY: a received request, and room for its answer (MIG's
+        // answers need no more room than the largest request).
+        unsafe { demux(header(&mut request), header(&mut reply)) };
+        let answer = header(&mut reply);
+        // SAFETY: MIG wrote a reply header, RetCode included.
+        let ret = unsafe { (*answer.cast::<raw::mig_reply_header_t>()).RetCode };
+        if ret == raw::MIG_NO_REPLY {
+            code = receive(&mut request, room, true);
+            continue;
+        }
+        if ret != 0 {
+            // A failed routine took nothing of the request: its rights and
+            // memory go, but its reply port (the received header's remote
+            // port), which the error answer uses.
+            // SAFETY: the request as received, its reply port cleared.
+            unsafe {
+                let req = header(&mut request);
+                (*req).__bindgen_anon_1.msgh_remote_port = raw::MACH_PORT_NULL;
+                raw::hurd_sys_msg_destroy(req);
+            }
+        }
+        // SAFETY: the answer MIG wrote.
+        let (to, size, bits) =
+            unsafe { ((*answer).__bindgen_anon_1.msgh_remote_port, (*answer).msgh_size, (*answer).msgh_bits) };
+        if to == raw::MACH_PORT_NULL {
+            // Nobody to answer: what the answer carries goes.
+            if bits & raw::MACH_MSGH_BITS_COMPLEX as raw::mach_msg_bits_t != 0 {
+                // SAFETY: as above.
+                unsafe { raw::hurd_sys_msg_destroy(answer) };
+            }
+            code = receive(&mut request, room, true);
+            continue;
+        }
+        // The answer goes from `reply`, and the next request comes into
+        // the same buffer: the two change places.
+        std::mem::swap(&mut request, &mut reply);
+        // SAFETY: the answer (now in `request`), of its own size; the next
+        // request into the same room.
+        code = unsafe {
+            raw::mach_msg(
+                header(&mut request),
+                (raw::MACH_SEND_MSG | raw::MACH_SEND_TIMEOUT | receiving | raw::MACH_RCV_LARGE) as _,
+                size,
+                room as _,
+                set,
+                timeout,
+                raw::MACH_PORT_NULL,
+            )
+        };
+        if code == raw::MACH_SEND_INVALID_DEST as i32 || code == raw::MACH_SEND_TIMED_OUT as i32 {
+            // The client is gone, or gave a reply port without room: the
+            // answer is ours again, and destroyed.
+            // SAFETY: the answer as the failed send left it.
+            unsafe { raw::hurd_sys_msg_destroy(header(&mut request)) };
+            if code == raw::MACH_SEND_TIMED_OUT as i32 {
+                crate::routine::log_once(log::Level::Warn, "answer timed out", || {
+                    format!("an answer waited {ANSWER_WAIT_MS} ms for room at its reply port: dropped; said once")
+                });
+            }
+            code = receive(&mut request, room, true);
+        }
     }
 }
 
@@ -351,7 +483,7 @@ static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 
 unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw::mach_msg_header_t) -> raw::boolean_t {
     REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // SAFETY: the C library passes a received request.
+    // SAFETY: the message server passes a received request.
     let local = unsafe { (*request).__bindgen_anon_2.msgh_local_port };
     // The replies of this thread's earlier requests have been sent.
     HELD.with(|held| held.borrow_mut().clear());
@@ -360,7 +492,7 @@ unsafe extern "C" fn demux(request: *mut raw::mach_msg_header_t, reply: *mut raw
     TARGET.with(|t| *t.borrow_mut() = crate::ports::lookup(local));
     FORWARD.with(|f| f.set(raw::MACH_PORT_NULL));
     crate::ports::request_begins();
-    // SAFETY: the C library passes a received request and room for the
+    // SAFETY: the message server passes a received request and room for the
     // reply.
     let handled = unsafe { raw::hurd_sys_demux(request, reply) != 0 };
     // (Kept to the end: a forwarded request goes to a right its object

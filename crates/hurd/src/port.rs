@@ -93,6 +93,35 @@ pub fn forge_no_senders(port: &SendRight, mscount: u32) -> Result<(), Errno> {
     check(unsafe { raw::hurd_sys_notice_no_senders(port.as_raw(), mscount as _) })
 }
 
+/// Sends `port` one message of `size` bytes (a header and zeros inline,
+/// numbered `id`, no reply port), waiting at most five seconds for room:
+/// what any holder of a send right can send. For tests of servers, which
+/// must take a message of any size without ending.
+pub fn send_inline(port: &SendRight, id: i32, size: usize) -> Result<(), Errno> {
+    let header = std::mem::size_of::<raw::mach_msg_header_t>();
+    let size = size.max(header).next_multiple_of(8);
+    let mut message = vec![0u64; size / 8];
+    let head: *mut raw::mach_msg_header_t = message.as_mut_ptr().cast();
+    // SAFETY: the buffer holds `size` bytes, a header first (8-aligned);
+    // the send copies our right to `port`, which stays ours.
+    check(unsafe {
+        (*head).msgh_bits = raw::MACH_MSG_TYPE_COPY_SEND as _;
+        (*head).msgh_size = size as _;
+        (*head).__bindgen_anon_1.msgh_remote_port = port.as_raw();
+        (*head).__bindgen_anon_2.msgh_local_port = raw::MACH_PORT_NULL;
+        (*head).msgh_id = id;
+        raw::mach_msg(
+            head,
+            (raw::MACH_SEND_MSG | raw::MACH_SEND_TIMEOUT) as _,
+            size as _,
+            0,
+            raw::MACH_PORT_NULL,
+            5000,
+            raw::MACH_PORT_NULL,
+        )
+    })
+}
+
 /// Why a port operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {

@@ -160,16 +160,21 @@ cat out5
 grep -qx "staller=stalled 12" out5 || bad "the staller did not start: $(cat out5 err5)"
 grep -qx "responsive=yes" out5 || bad "blocked requests stopped the environment from answering"
 
-# 6. Numbers that overflow are answered, not fatal.
+# 6. Numbers that overflow are answered, not fatal; so is a message far
+# larger than any request (8 MiB inline, more than a server thread's
+# stack).
 case $(uname -m) in i?86*) max=4294967295 ;; *) max=18446744073709551615 ;; esac
 "$sr" exec "$root" -- /bin/sh -c "
   /probe/hurd-probe read-at /etc/passwd 9223372036854775807 $max
   /probe/hurd-probe read-at /etc/passwd 3 $max
+  /probe/hurd-probe huge-message /etc/passwd 8
   echo alive=\$(grep -c guixbuilder01 /etc/passwd)
 " > out6 2> err6 || bad "exec (overflow) failed: $(cat err6)"
 cat out6
 grep -qx "read: 0 bytes" out6 || bad "a read at the largest offset: $(cat out6 err6)"
-grep -qx "alive=1" out6 || bad "the environment did not survive an overflowing read: $(cat out6 err6)"
+grep -qx "huge-message: sent: ok; the port afterwards: ok" out6 ||
+  bad "an 8 MiB message: $(grep huge-message out6; cat err6)"
+grep -qx "alive=1" out6 || bad "the environment did not survive an overflowing read or a huge message: $(cat out6 err6)"
 
 # 7. exec gives the builder exactly the spec's ids, whatever ids its
 # caller has, and no descriptor but 0 to 2.
